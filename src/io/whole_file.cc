@@ -1,0 +1,143 @@
+#include "io/whole_file.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <filesystem>
+
+#include "deepcross/error.h"
+
+namespace deepcross {
+namespace {
+
+std::string os_reason(int err) { return std::strerror(err); }
+
+// Closes a descriptor once, on every path out of a scope.
+class Fd {
+ public:
+  explicit Fd(int fd) : fd_(fd) {}
+  Fd(const Fd&) = delete;
+  Fd& operator=(const Fd&) = delete;
+  ~Fd() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  int get() const { return fd_; }
+  // Closes now and returns close()'s errno (0 on success): a failed close can mean lost data.
+  int close_now() {
+    int rc = ::close(fd_);
+    fd_ = -1;
+    return rc == 0 ? 0 : errno;
+  }
+
+ private:
+  int fd_;
+};
+
+// Writes all of `data`, retrying short writes and EINTR; returns 0 or the errno.
+int write_all(int fd, std::span<const uint8_t> data) {
+  size_t done = 0;
+  while (done < data.size()) {
+    ssize_t n = ::write(fd, data.data() + done, data.size() - done);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return errno;
+    }
+    done += static_cast<size_t>(n);
+  }
+  return 0;
+}
+
+// A name for the temporary file: unique per process and call; O_EXCL settles any collision.
+std::string temp_name(const std::string& path, int attempt) {
+  static std::atomic<uint64_t> counter{0};
+  uint64_t ticks =
+      static_cast<uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count());
+  uint64_t tag = (counter.fetch_add(1) << 20) ^ (ticks & 0xfffff) ^ static_cast<uint64_t>(attempt);
+  return path + ".tmp-" + std::to_string(::getpid()) + "-" + std::to_string(tag);
+}
+
+std::string directory_of(const std::string& path) {
+  std::filesystem::path parent = std::filesystem::path(path).parent_path();
+  return parent.empty() ? std::string(".") : parent.string();
+}
+
+}  // namespace
+
+std::vector<uint8_t> read_whole_file(const std::string& path, std::string_view kind) {
+  const std::string k(kind);
+  int raw = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (raw < 0) throw DataError("cannot open " + k + ": " + os_reason(errno), path);
+  Fd fd(raw);
+  struct stat st;
+  if (::fstat(fd.get(), &st) != 0)
+    throw DataError("cannot stat " + k + ": " + os_reason(errno), path);
+  if (!S_ISREG(st.st_mode)) throw DataError("cannot read " + k + ": not a regular file", path);
+  // The size comes from the file system, not from the file's contents, so it is safe to trust
+  // for the allocation. If the file shrinks meanwhile we return what was there.
+  std::vector<uint8_t> bytes(static_cast<size_t>(st.st_size));
+  size_t done = 0;
+  while (done < bytes.size()) {
+    ssize_t n = ::read(fd.get(), bytes.data() + done, bytes.size() - done);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      throw DataError("cannot read " + k + ": " + os_reason(errno), path);
+    }
+    if (n == 0) break;
+    done += static_cast<size_t>(n);
+  }
+  bytes.resize(done);
+  return bytes;
+}
+
+void write_whole_file_atomically(
+    const std::string& path, std::span<const std::span<const uint8_t>> pieces,
+    const std::function<void(const std::string& temp_path)>& before_rename) {
+  std::string temp;
+  int raw = -1;
+  for (int attempt = 0; attempt < 100 && raw < 0; ++attempt) {
+    temp = temp_name(path, attempt);
+    raw = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+    if (raw < 0 && errno != EEXIST) break;
+  }
+  if (raw < 0) {
+    throw DataError("cannot create temporary file " + temp + ": " + os_reason(errno), path);
+  }
+  Fd fd(raw);
+  try {
+    for (std::span<const uint8_t> piece : pieces) {
+      if (int err = write_all(fd.get(), piece)) {
+        throw DataError("cannot write temporary file " + temp + ": " + os_reason(err), path);
+      }
+    }
+    if (::fsync(fd.get()) != 0) {
+      throw DataError("cannot sync temporary file " + temp + ": " + os_reason(errno), path);
+    }
+    if (int err = fd.close_now()) {
+      throw DataError("cannot close temporary file " + temp + ": " + os_reason(err), path);
+    }
+    if (before_rename) before_rename(temp);
+    if (::rename(temp.c_str(), path.c_str()) != 0) {
+      throw DataError("cannot rename " + temp + " over " + path + ": " + os_reason(errno), path);
+    }
+  } catch (...) {
+    ::unlink(temp.c_str());
+    throw;
+  }
+  // The new file is in place; make the rename durable.
+  const std::string dir = directory_of(path);
+  Fd dir_fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (dir_fd.get() < 0) {
+    throw DataError("cannot open directory " + dir + " to sync it: " + os_reason(errno), path);
+  }
+  // Some file systems cannot sync a directory (EINVAL); nothing more can be done there.
+  if (::fsync(dir_fd.get()) != 0 && errno != EINVAL) {
+    throw DataError("cannot sync directory " + dir + ": " + os_reason(errno), path);
+  }
+}
+
+}  // namespace deepcross

@@ -1,0 +1,35 @@
+// Whole-file byte I/O: read a regular file into memory in one go, and replace a file atomically
+// (temporary file in the same directory, fsync, rename, fsync the directory).
+//
+//   std::vector<uint8_t> bytes = read_whole_file("model.dcn", "model file");
+//   std::vector<std::span<const uint8_t>> pieces = {header, payload};
+//   write_whole_file_atomically("model.dcn", pieces);  // readers see the old or the new file
+//
+// Every failure is a DataError whose what() names the operation, the file and the OS reason
+// (strerror), and whose where() is the target path.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace deepcross {
+
+// The bytes of the regular file at `path`. `kind` names it in errors ("cannot open model file:
+// No such file or directory"). A directory or device is refused.
+std::vector<uint8_t> read_whole_file(const std::string& path, std::string_view kind);
+
+// Writes the concatenation of `pieces` to `path` atomically:
+//   1. create "PATH.tmp-PID-N" with O_EXCL beside `path` (mode 0666 less the umask),
+//   2. write every piece, fsync, close,
+//   3. call `before_rename(temp_path)` when given (tests: inspect, or throw to simulate a crash),
+//   4. rename it over `path`, then fsync the directory so the rename itself is durable.
+// On any failure before the rename, the temporary file is removed and `path` is untouched.
+void write_whole_file_atomically(
+    const std::string& path, std::span<const std::span<const uint8_t>> pieces,
+    const std::function<void(const std::string& temp_path)>& before_rename = nullptr);
+
+}  // namespace deepcross
