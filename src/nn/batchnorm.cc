@@ -1,0 +1,134 @@
+#include "nn/batchnorm.h"
+
+#include <cmath>
+#include <vector>
+
+#include "core/ops.h"
+#include "nn/init.h"
+
+namespace deepcross {
+
+template <typename T>
+BatchNorm<T>::BatchNorm(ParamStore<T>& store, const std::string& name, int n, double eps,
+                        double momentum)
+    : store_(&store), name_(name), n_(n), eps_(eps), momentum_(momentum) {
+  gamma_ = store.add(name + ".weight", {n});
+  beta_ = store.add(name + ".bias", {n});
+  running_mean_.resize(n);
+  running_var_.resize(n);
+  inv_std_.resize(n);
+}
+
+template <typename T>
+void BatchNorm<T>::init() {
+  init_constant(store_->value(gamma_), n_, T(1));
+  init_constant(store_->value(beta_), n_, T(0));
+  init_constant(running_mean_.data(), n_, T(0));
+  init_constant(running_var_.data(), n_, T(1));
+}
+
+template <typename T>
+void BatchNorm<T>::reserve(int max_batch) {
+  xhat_.resize(static_cast<size_t>(max_batch) * n_);
+}
+
+template <typename T>
+void BatchNorm<T>::forward_train(ConstMatrixView<T> x, MatrixView<T> y) {
+  const int B = x.rows;
+  DC_CHECK(B >= 2 && static_cast<size_t>(B) * n_ <= xhat_.size());
+  batch_ = B;
+  std::vector<double> mean(n_, 0.0), var(n_, 0.0);
+  for (int b = 0; b < B; ++b) {
+    const T* r = x.row(b);
+    for (int j = 0; j < n_; ++j) mean[j] += r[j];
+  }
+  for (int j = 0; j < n_; ++j) mean[j] /= B;
+  for (int b = 0; b < B; ++b) {
+    const T* r = x.row(b);
+    for (int j = 0; j < n_; ++j) {
+      const double d = r[j] - mean[j];
+      var[j] += d * d;
+    }
+  }
+  const T* gamma = store_->value(gamma_);
+  const T* beta = store_->value(beta_);
+  std::vector<T> mean_t(n_);
+  for (int j = 0; j < n_; ++j) {
+    const double biased = var[j] / B;
+    inv_std_[j] = static_cast<T>(1.0 / std::sqrt(biased + eps_));
+    mean_t[j] = static_cast<T>(mean[j]);
+    running_mean_[j] =
+        static_cast<T>((1.0 - momentum_) * running_mean_[j] + momentum_ * mean[j]);
+    running_var_[j] = static_cast<T>((1.0 - momentum_) * running_var_[j] +
+                                     momentum_ * var[j] / (B - 1));
+  }
+  MatrixView<T> xhat{xhat_.data(), B, n_};
+#pragma omp parallel for schedule(static) if (B >= kParallelRows)
+  for (int b = 0; b < B; ++b) {
+    const T* r = x.row(b);
+    T* h = xhat.row(b);
+    T* o = y.row(b);
+    for (int j = 0; j < n_; ++j) {
+      h[j] = (r[j] - mean_t[j]) * inv_std_[j];
+      o[j] = gamma[j] * h[j] + beta[j];
+    }
+  }
+}
+
+template <typename T>
+void BatchNorm<T>::forward_eval(ConstMatrixView<T> x, MatrixView<T> y) const {
+  const T* gamma = store_->value(gamma_);
+  const T* beta = store_->value(beta_);
+  std::vector<T> scale(n_), shift(n_);
+  for (int j = 0; j < n_; ++j) {
+    const double inv = 1.0 / std::sqrt(static_cast<double>(running_var_[j]) + eps_);
+    scale[j] = static_cast<T>(gamma[j] * inv);
+    shift[j] = static_cast<T>(beta[j] - gamma[j] * inv * running_mean_[j]);
+  }
+#pragma omp parallel for schedule(static) if (x.rows >= kParallelRows)
+  for (int b = 0; b < x.rows; ++b) {
+    const T* r = x.row(b);
+    T* o = y.row(b);
+    for (int j = 0; j < n_; ++j) o[j] = r[j] * scale[j] + shift[j];
+  }
+}
+
+template <typename T>
+void BatchNorm<T>::backward(ConstMatrixView<T> dy, MatrixView<T> dx) {
+  const int B = batch_;
+  DC_CHECK(dy.rows == B);
+  T* dgamma = store_->grad(gamma_);
+  T* dbeta = store_->grad(beta_);
+  const T* gamma = store_->value(gamma_);
+  MatrixView<T> xhat{xhat_.data(), B, n_};
+  std::vector<double> sum_dy(n_, 0.0), sum_dy_xhat(n_, 0.0);
+  for (int b = 0; b < B; ++b) {
+    const T* g = dy.row(b);
+    const T* h = xhat.row(b);
+    for (int j = 0; j < n_; ++j) {
+      sum_dy[j] += g[j];
+      sum_dy_xhat[j] += static_cast<double>(g[j]) * h[j];
+    }
+  }
+  // With dx̂ = γ dy:  Σ dx̂ = γ Σ dy,  Σ dx̂ x̂ = γ Σ dy x̂.
+  std::vector<T> a(n_), c1(n_), c2(n_);
+  for (int j = 0; j < n_; ++j) {
+    dgamma[j] += static_cast<T>(sum_dy_xhat[j]);
+    dbeta[j] += static_cast<T>(sum_dy[j]);
+    a[j] = gamma[j] * inv_std_[j];                                  // γ / √(σ²+eps)
+    c1[j] = static_cast<T>(sum_dy[j] / B);                          // mean dy
+    c2[j] = static_cast<T>(sum_dy_xhat[j] / B);                     // mean dy x̂
+  }
+#pragma omp parallel for schedule(static) if (B >= kParallelRows)
+  for (int b = 0; b < B; ++b) {
+    const T* g = dy.row(b);
+    const T* h = xhat.row(b);
+    T* o = dx.row(b);
+    for (int j = 0; j < n_; ++j) o[j] = a[j] * (g[j] - c1[j] - h[j] * c2[j]);
+  }
+}
+
+template class BatchNorm<float>;
+template class BatchNorm<double>;
+
+}  // namespace deepcross

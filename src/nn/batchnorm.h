@@ -1,0 +1,50 @@
+// BatchNorm1d over the columns of a (B x n) batch, torch semantics (eps 1e-5, momentum 0.1).
+//
+// training:  μ = mean_b x,  σ² = mean_b (x − μ)²  (biased),  x̂ = (x − μ) / √(σ² + eps)
+//            y = γ x̂ + β
+//            running_mean ← (1 − m) running_mean + m μ
+//            running_var  ← (1 − m) running_var  + m σ² B / (B − 1)   (unbiased)
+// evaluation: y = γ (x − running_mean) / √(running_var + eps) + β
+// backward (training): dγ += Σ_b dy x̂,  dβ += Σ_b dy,
+//            dx = (1/B) / √(σ² + eps) · (B dx̂ − Σ_b dx̂ − x̂ Σ_b dx̂ x̂),  dx̂ = dy γ
+// γ starts at 1 and β at 0; the running statistics at 0 and 1 and are model state (saved).
+// Batch sums are accumulated in double.
+#pragma once
+
+#include <string>
+
+#include "core/tensor.h"
+#include "nn/param_store.h"
+
+namespace deepcross {
+
+template <typename T>
+class BatchNorm {
+ public:
+  BatchNorm(ParamStore<T>& store, const std::string& name, int n, double eps = 1e-5,
+            double momentum = 0.1);
+  void init();
+  void reserve(int max_batch);
+  int size() const { return n_; }
+
+  void forward_train(ConstMatrixView<T> x, MatrixView<T> y);
+  void forward_eval(ConstMatrixView<T> x, MatrixView<T> y) const;
+  void backward(ConstMatrixView<T> dy, MatrixView<T> dx);
+
+  const std::string& name() const { return name_; }
+  Buffer<T>& running_mean() { return running_mean_; }
+  Buffer<T>& running_var() { return running_var_; }
+
+ private:
+  ParamStore<T>* store_;
+  std::string name_;
+  int n_;
+  double eps_, momentum_;
+  int gamma_, beta_;
+  Buffer<T> running_mean_, running_var_;
+  Buffer<T> xhat_;     // B x n, from the last training forward
+  Buffer<T> inv_std_;  // n
+  int batch_ = 0;
+};
+
+}  // namespace deepcross

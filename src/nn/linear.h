@@ -1,0 +1,39 @@
+// Linear: y = x Wᵀ + b   (torch nn.Linear; W is out x in, b is out)
+//
+//   forward:  y (B x out) = x (B x in) · Wᵀ + b
+//   backward: dW += dyᵀ x      (out x in)
+//             db += Σ_b dy     (out)
+//             dx  = dy W       (B x in)   [or dx += dy W with accumulate]
+// init: W and b ~ U(-1/√in, 1/√in) (torch's default).
+#pragma once
+
+#include <string>
+
+#include "core/rng.h"
+#include "core/tensor.h"
+#include "nn/param_store.h"
+
+namespace deepcross {
+
+template <typename T>
+class Linear {
+ public:
+  Linear(ParamStore<T>& store, const std::string& name, int in, int out);
+  void init(Rng& rng);
+  int in() const { return in_; }
+  int out() const { return out_; }
+  int weight_id() const { return w_; }
+  int bias_id() const { return b_; }
+
+  void forward(ConstMatrixView<T> x, MatrixView<T> y) const;
+  // dx may be empty (data == nullptr) when the input gradient is not needed.
+  void backward(ConstMatrixView<T> x, ConstMatrixView<T> dy, MatrixView<T> dx,
+                bool accumulate_dx = false);
+
+ private:
+  ParamStore<T>* store_;
+  int in_, out_;
+  int w_, b_;
+};
+
+}  // namespace deepcross

@@ -1,0 +1,137 @@
+#include "nn/mlp.h"
+
+#include <algorithm>
+
+#include "core/ops.h"
+
+namespace deepcross {
+
+template <typename T>
+Mlp<T>::Mlp(ParamStore<T>& store, int in, const std::vector<int>& hidden, double dropout)
+    : in_(in), hidden_(hidden), dropout_(dropout) {
+  DC_CHECK(!hidden.empty());
+  int prev = in;
+  for (size_t i = 0; i < hidden.size(); ++i) {
+    const std::string name = "mlp." + std::to_string(i);
+    Block b;
+    b.linear = std::make_unique<Linear<T>>(store, name, prev, hidden[i]);
+    b.bn = std::make_unique<BatchNorm<T>>(store, name + ".bn", hidden[i]);
+    blocks_.push_back(std::move(b));
+    prev = hidden[i];
+  }
+}
+
+template <typename T>
+void Mlp<T>::init(Rng& rng) {
+  for (auto& b : blocks_) {
+    b.linear->init(rng);
+    b.bn->init();
+  }
+}
+
+template <typename T>
+void Mlp<T>::reserve(int max_batch) {
+  max_batch_ = max_batch;
+  int widest = 0;
+  for (size_t i = 0; i < blocks_.size(); ++i) {
+    const size_t n = static_cast<size_t>(max_batch) * hidden_[i];
+    Block& b = blocks_[i];
+    b.lin.resize(n);
+    b.norm.resize(n);
+    b.out.resize(n);
+    if (dropout_ > 0) b.mask.resize(n);
+    b.bn->reserve(max_batch);
+    widest = std::max(widest, hidden_[i]);
+  }
+  grad_a_.resize(static_cast<size_t>(max_batch) * widest);
+  grad_b_.resize(static_cast<size_t>(max_batch) * widest);
+}
+
+template <typename T>
+MatrixView<T> Mlp<T>::forward(ConstMatrixView<T> x, Mode mode, uint64_t dropout_seed) {
+  const int B = x.rows;
+  DC_CHECK(B <= max_batch_ && x.cols == in_);
+  batch_ = B;
+  input_ = x;
+  ConstMatrixView<T> h = x;
+  const bool drop = mode == Mode::kTrain && dropout_ > 0;
+  const T keep_scale = static_cast<T>(1.0 / (1.0 - dropout_));
+  for (size_t i = 0; i < blocks_.size(); ++i) {
+    Block& blk = blocks_[i];
+    const int n = hidden_[i];
+    MatrixView<T> lin{blk.lin.data(), B, n}, norm{blk.norm.data(), B, n}, out{blk.out.data(), B, n};
+    blk.linear->forward(h, lin);
+    if (mode == Mode::kTrain) {
+      blk.bn->forward_train(lin, norm);
+    } else {
+      blk.bn->forward_eval(lin, norm);
+    }
+    MatrixView<T> mask{blk.mask.data(), B, n};
+#pragma omp parallel for schedule(static) if (B >= kParallelRows)
+    for (int b = 0; b < B; ++b) {
+      const T* s = norm.row(b);
+      T* o = out.row(b);
+      if (drop) {
+        Rng rng(dropout_seed ^ (0x9E3779B97F4A7C15ULL * (static_cast<uint64_t>(b) + 1)) ^
+                (static_cast<uint64_t>(i) << 56));
+        T* m = mask.row(b);
+        for (int j = 0; j < n; ++j) {
+          m[j] = rng.uniform() < dropout_ ? T(0) : keep_scale;
+          o[j] = s[j] > T(0) ? s[j] * m[j] : T(0);
+        }
+      } else {
+        for (int j = 0; j < n; ++j) o[j] = s[j] > T(0) ? s[j] : T(0);
+      }
+    }
+    h = out;
+  }
+  return {blocks_.back().out.data(), B, hidden_.back()};
+}
+
+template <typename T>
+void Mlp<T>::backward(ConstMatrixView<T> dh, MatrixView<T> dx, bool accumulate_dx) {
+  const int B = batch_;
+  const bool drop = dropout_ > 0;
+  ConstMatrixView<T> grad_out = dh;
+  for (int i = static_cast<int>(blocks_.size()) - 1; i >= 0; --i) {
+    Block& blk = blocks_[i];
+    const int n = hidden_[i];
+    MatrixView<T> norm{blk.norm.data(), B, n}, mask{blk.mask.data(), B, n};
+    // dn into grad_a_ (the BN output gradient), then BN backward into grad_b_.
+    MatrixView<T> dn{grad_a_.data(), B, n}, dl{grad_b_.data(), B, n};
+#pragma omp parallel for schedule(static) if (B >= kParallelRows)
+    for (int b = 0; b < B; ++b) {
+      const T* g = grad_out.row(b);
+      const T* s = norm.row(b);
+      T* o = dn.row(b);
+      if (drop) {
+        const T* m = mask.row(b);
+        for (int j = 0; j < n; ++j) o[j] = s[j] > T(0) ? g[j] * m[j] : T(0);
+      } else {
+        for (int j = 0; j < n; ++j) o[j] = s[j] > T(0) ? g[j] : T(0);
+      }
+    }
+    blk.bn->backward(dn, dl);
+    ConstMatrixView<T> below =
+        i == 0 ? input_ : ConstMatrixView<T>{blocks_[i - 1].out.data(), B, hidden_[i - 1]};
+    if (i == 0) {
+      blk.linear->backward(below, dl, dx, accumulate_dx);
+    } else {
+      MatrixView<T> dprev{grad_a_.data(), B, hidden_[i - 1]};
+      blk.linear->backward(below, dl, dprev);
+      grad_out = dprev;
+    }
+  }
+}
+
+template <typename T>
+std::vector<BatchNorm<T>*> Mlp<T>::batch_norms() {
+  std::vector<BatchNorm<T>*> out;
+  for (auto& b : blocks_) out.push_back(b.bn.get());
+  return out;
+}
+
+template class Mlp<float>;
+template class Mlp<double>;
+
+}  // namespace deepcross

@@ -1,0 +1,66 @@
+// Adam with PyTorch's semantics (torch.optim.Adam, amsgrad off, coupled weight decay):
+//
+//   g ← g + λ θ                      (weight_decay added to the gradient — not AdamW)
+//   m ← β1 m + (1 − β1) g
+//   v ← β2 v + (1 − β2) g²
+//   θ ← θ − (lr / (1 − β1^t)) · m / (√v / √(1 − β2^t) + ε)     (ε outside the square root)
+//
+// Dense parameters are updated from the ParamStore's flat gradient. Embedding tables carry
+// sparse row gradients; how their rows are updated is the optimizer mode:
+//   kExact: every row, every step, with zero gradient for rows the batch did not touch —
+//           exactly torch's dense Adam on nn.Embedding (weight decay shrinks every row, and
+//           the moments of untouched rows keep decaying and moving them).
+//   kLazy:  only the rows the batch touched (the sparse, row-wise mode; added for speed).
+// Both modes share the dense update; tests pin them to hand-computed and torch steps.
+//
+//   Adam<float> opt(model, AdamOptions{});
+//   model.train_step_gradients(batch);
+//   opt.step();
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "core/tensor.h"
+#include "nn/model.h"
+
+namespace deepcross {
+
+enum class OptimizerMode { kExact, kLazy };
+
+struct AdamOptions {
+  double lr = 0.002;
+  double beta1 = 0.9;
+  double beta2 = 0.999;
+  double eps = 1e-8;
+  double weight_decay = 0.001;
+  OptimizerMode mode = OptimizerMode::kExact;
+};
+
+// The update of one contiguous array at step t (t ≥ 1). Exposed for tests and benchmarks.
+template <typename T>
+void adam_update(T* param, const T* grad, T* m, T* v, size_t n, const AdamOptions& o, int64_t t);
+
+template <typename T>
+class Adam {
+ public:
+  Adam(ParamStore<T>& dense, std::vector<EmbeddingTable<T>>& tables, const AdamOptions& options);
+  Adam(Model<T>& model, const AdamOptions& options)
+      : Adam(model.params(), model.embedding_tables(), options) {}
+
+  void step();
+  int64_t steps() const { return t_; }
+  const AdamOptions& options() const { return options_; }
+  void set_lr(double lr) { options_.lr = lr; }
+
+ private:
+  ParamStore<T>* dense_;
+  std::vector<EmbeddingTable<T>>* tables_;
+  AdamOptions options_;
+  int64_t t_ = 0;
+  Buffer<T> m_, v_;                        // dense moments, same layout as the store
+  std::vector<Buffer<T>> table_m_, table_v_;  // per table, rows x width
+  Buffer<T> zero_row_;                     // a zero gradient row (exact mode)
+};
+
+}  // namespace deepcross
