@@ -1,0 +1,571 @@
+#include "data/reader.h"
+
+#include <algorithm>
+#include <deque>
+#include <future>
+#include <memory>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <utility>
+
+#include "core/check.h"
+#include "data/chunk_parser.h"
+#include "data/input_file.h"
+#include "data/interner.h"
+#include "data/sha256.h"
+#include "data/text_fields.h"
+#include "deepcross/error.h"
+
+namespace deepcross {
+namespace {
+
+constexpr int kCriteoNumeric = 13;      // I1..I13
+constexpr int kCriteoCategorical = 26;  // C14..C39
+
+const char* role_flag(FieldRole role) {
+  switch (role) {
+    case FieldRole::kLabel:
+      return "--label";
+    case FieldRole::kNumeric:
+      return "--numeric";
+    case FieldRole::kCategorical:
+      return "--categorical";
+    case FieldRole::kIgnore:
+      break;
+  }
+  return "--ignore";
+}
+
+// The column roles named by the options (csv/tsv), checked for conflicts.
+std::unordered_map<std::string, FieldRole> column_roles(const ReadOptions& opts) {
+  std::unordered_map<std::string, FieldRole> roles;
+  auto add = [&](const std::string& name, FieldRole role) {
+    auto [it, inserted] = roles.emplace(name, role);
+    if (!inserted && it->second != role) {
+      throw UsageError("column '" + name + "' is given two roles (" + role_flag(it->second) +
+                           " and " + role_flag(role) + ")",
+                       role_flag(role));
+    }
+  };
+  if (!opts.label.empty()) {
+    add(opts.label,
+        opts.label_policy == LabelPolicy::kAbsent ? FieldRole::kIgnore : FieldRole::kLabel);
+  }
+  for (const auto& n : opts.numeric) add(n, FieldRole::kNumeric);
+  for (const auto& n : opts.categorical) add(n, FieldRole::kCategorical);
+  for (const auto& n : opts.ignore) add(n, FieldRole::kIgnore);
+  return roles;
+}
+
+void check_options(const ReadOptions& opts) {
+  if (opts.threads < 1) {
+    throw UsageError("--threads must be at least 1, got " + std::to_string(opts.threads),
+                     "--threads");
+  }
+  if (opts.classes < 1) {
+    throw UsageError("--classes must be at least 1, got " + std::to_string(opts.classes),
+                     "--classes");
+  }
+  DC_CHECK(opts.block_bytes > 0);
+  if (opts.format != Format::kCriteo && opts.label.empty() &&
+      opts.label_policy == LabelPolicy::kRequired) {
+    throw UsageError(std::string("--label is required with --format ") +
+                         (opts.format == Format::kCsv ? "csv" : "tsv"),
+                     "--label");
+  }
+}
+
+bool valid_utf8(std::string_view s) {
+  size_t i = 0;
+  while (i < s.size()) {
+    const unsigned char c = static_cast<unsigned char>(s[i]);
+    size_t extra;
+    uint32_t cp;
+    if (c < 0x80) {
+      ++i;
+      continue;
+    } else if ((c & 0xE0) == 0xC0) {
+      extra = 1, cp = c & 0x1F;
+    } else if ((c & 0xF0) == 0xE0) {
+      extra = 2, cp = c & 0x0F;
+    } else if ((c & 0xF8) == 0xF0) {
+      extra = 3, cp = c & 0x07;
+    } else {
+      return false;
+    }
+    if (i + extra >= s.size()) return false;
+    for (size_t k = 1; k <= extra; ++k) {
+      const unsigned char d = static_cast<unsigned char>(s[i + k]);
+      if ((d & 0xC0) != 0x80) return false;
+      cp = (cp << 6) | (d & 0x3F);
+    }
+    static constexpr uint32_t kMin[] = {0, 0x80, 0x800, 0x10000};
+    if (cp < kMin[extra] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return false;
+    i += extra + 1;
+  }
+  return true;
+}
+
+// Accumulates the table over all sources: global dictionaries, label presence, bad lines.
+class TableBuilder {
+ public:
+  TableBuilder(const ReadOptions& opts, std::vector<BadLine>* bad_lines)
+      : opts_(opts), bad_lines_(bad_lines) {
+    if (bad_lines_) bad_lines_->clear();
+    if (opts.label_policy == LabelPolicy::kRequired) has_label_ = true;
+    if (opts.label_policy == LabelPolicy::kAbsent) has_label_ = false;
+    if (opts.format == Format::kCriteo) {
+      std::vector<std::string> numeric, categorical;
+      for (int i = 1; i <= kCriteoNumeric; ++i) numeric.push_back("I" + std::to_string(i));
+      for (int i = 0; i < kCriteoCategorical; ++i) {
+        categorical.push_back("C" + std::to_string(kCriteoNumeric + 1 + i));
+      }
+      set_columns(numeric, categorical);
+    }
+  }
+
+  const ReadOptions& opts() const { return opts_; }
+  Table& table() { return table_; }
+  bool columns_set() const { return columns_set_; }
+
+  void set_columns(const std::vector<std::string>& numeric,
+                   const std::vector<std::string>& categorical) {
+    for (const auto& n : numeric) table_.numeric.push_back({n, {}});
+    for (const auto& n : categorical) table_.categorical.push_back({n, {}, {}});
+    dictionaries_.resize(categorical.size());
+    columns_set_ = true;
+  }
+
+  // A source's rows have (or lack) the label: the first source decides, the others agree.
+  void check_label(bool has_label, const std::string& where, const std::string& label_name) {
+    if (!has_label_) has_label_ = has_label;
+    if (*has_label_ != has_label) {
+      throw DataError(
+          has_label
+              ? "these rows have a label (" + label_name + ") but the rows read before them do not"
+              : "these rows have no label (" + label_name + ") but the rows read before them do",
+          where);
+    }
+    table_.has_label = has_label;
+    table_.label_name = has_label ? label_name : std::string();
+  }
+
+  void skip(size_t count) { table_.skipped_lines += count; }
+  void note(std::string what, std::string where) {
+    if (bad_lines_ && bad_lines_->size() < kMaxReportedBadLines) {
+      bad_lines_->push_back({std::move(what), std::move(where)});
+    }
+  }
+
+  // Appends a chunk's rows, mapping its local categorical codes to global ones in order of
+  // first appearance: the chunk's dictionary is in its own first-appearance order, and
+  // chunks arrive in file order, so new values get global codes in file order.
+  void append(ParsedChunk& c) {
+    table_.rows += c.rows;
+    table_.source_rows.back() += c.rows;
+    if (table_.has_label) {
+      DC_CHECK(c.labels.size() == c.rows);
+      table_.labels.insert(table_.labels.end(), c.labels.begin(), c.labels.end());
+    }
+    DC_CHECK(c.numeric.size() == table_.numeric.size());
+    for (size_t j = 0; j < c.numeric.size(); ++j) {
+      auto& dst = table_.numeric[j].values;
+      dst.insert(dst.end(), c.numeric[j].begin(), c.numeric[j].end());
+    }
+    DC_CHECK(c.codes.size() == table_.categorical.size());
+    std::vector<uint32_t> global;
+    for (size_t j = 0; j < c.codes.size(); ++j) {
+      const StringInterner& local = c.dictionaries[j];
+      global.resize(local.size());
+      for (uint32_t code = 0; code < local.size(); ++code) {
+        global[code] = dictionaries_[j].intern(local.value(code), local.hash(code));
+      }
+      auto& dst = table_.categorical[j].codes;
+      const size_t base = dst.size();
+      dst.resize(base + c.codes[j].size());
+      const uint32_t* src = c.codes[j].data();
+      for (size_t r = 0; r < c.codes[j].size(); ++r) dst[base + r] = global[src[r]];
+    }
+  }
+
+  Table finish(std::string sha256) {
+    for (size_t j = 0; j < dictionaries_.size(); ++j) {
+      table_.categorical[j].dictionary = dictionaries_[j].values();
+    }
+    table_.sha256 = std::move(sha256);
+    if (!has_label_) table_.has_label = false;
+    return std::move(table_);
+  }
+
+ private:
+  const ReadOptions& opts_;
+  std::vector<BadLine>* bad_lines_;
+  Table table_;
+  std::vector<StringInterner> dictionaries_;
+  bool columns_set_ = false;
+  std::optional<bool> has_label_;
+};
+
+// Cuts a byte source into blocks of whole lines (the last one may lack its '\n'), hashing
+// every byte on the way.
+class BlockReader {
+ public:
+  BlockReader(ByteSource& source, size_t block_bytes, Sha256& sha)
+      : source_(source), block_bytes_(block_bytes), sha_(sha) {}
+
+  bool next(std::string& block) {
+    block.clear();
+    block.swap(carry_);
+    while (!eof_) {
+      const size_t old = block.size();
+      block.resize(old + block_bytes_);
+      const size_t n = source_.read(block.data() + old, block_bytes_);
+      block.resize(old + n);
+      if (n == 0) {
+        eof_ = true;
+        break;
+      }
+      const std::string_view fresh = std::string_view(block).substr(old);
+      sha_.update(fresh);
+      const size_t nl = fresh.rfind('\n');
+      if (nl != std::string_view::npos) {
+        carry_.assign(block, old + nl + 1);
+        block.resize(old + nl + 1);
+        return true;
+      }
+    }
+    return !block.empty();
+  }
+
+ private:
+  ByteSource& source_;
+  size_t block_bytes_;
+  Sha256& sha_;
+  std::string carry_;
+  bool eof_ = false;
+};
+
+// Reads one source (a file, or text in memory) into the builder.
+class SourceReader {
+ public:
+  SourceReader(ByteSource& source, TableBuilder& builder, Sha256& sha)
+      : source_(source),
+        name_(source.name()),
+        builder_(builder),
+        opts_(builder.opts()),
+        blocks_(source, opts_.block_bytes, sha) {}
+
+  void run() {
+    builder_.table().sources.push_back(name_);
+    builder_.table().source_rows.push_back(0);
+    std::string block;
+    if (!blocks_.next(block)) throw DataError("no data rows (the file is empty)", name_);
+    if (opts_.format == Format::kCriteo) {
+      layout_ = criteo_layout(0);
+    } else {
+      read_header(block);
+    }
+    std::deque<Pending> inflight;
+    bool more = true;
+    while (more) {
+      std::optional<size_t> decided;
+      if (!width_decided_) decided = decide_width(block);
+      std::shared_ptr<const RowLayout> layout = layout_;
+      if (opts_.threads == 1) {
+        ParsedChunk chunk = parse_chunk(block, *layout);
+        merge(chunk, *layout, decided);
+      } else {
+        inflight.push_back(
+            {std::async(std::launch::async,
+                        [text = std::move(block), layout] { return parse_chunk(text, *layout); }),
+             layout, decided});
+        if (inflight.size() >= static_cast<size_t>(opts_.threads)) merge_oldest(inflight);
+      }
+      more = blocks_.next(block);
+    }
+    while (!inflight.empty()) merge_oldest(inflight);
+    if (builder_.table().source_rows.back() == 0) throw DataError("no data rows", name_);
+  }
+
+ private:
+  struct Pending {
+    std::future<ParsedChunk> chunk;
+    std::shared_ptr<const RowLayout> layout;
+    std::optional<size_t> decided;  // the block line that decided the Criteo width
+  };
+
+  void merge_oldest(std::deque<Pending>& inflight) {
+    Pending p = std::move(inflight.front());
+    inflight.pop_front();
+    ParsedChunk chunk = p.chunk.get();
+    merge(chunk, *p.layout, p.decided);
+  }
+
+  std::string where(size_t line, uint32_t column, const RowLayout& layout) const {
+    std::string w = name_ + ":" + std::to_string(line);
+    if (column > 0) {
+      w += ":column " + std::to_string(column);
+      if (column <= layout.names.size()) w += " (" + layout.names[column - 1] + ")";
+    }
+    return w;
+  }
+
+  // The layout of a Criteo row with `width` fields (40: with label; 39: without; 0: not
+  // decided yet, every row is a field-count problem).
+  std::shared_ptr<RowLayout> criteo_layout(size_t width) const {
+    auto layout = std::make_shared<RowLayout>();
+    layout->classes = opts_.classes;
+    layout->stop_at_first_problem = opts_.bad_lines == BadLines::kError;
+    layout->numeric = kCriteoNumeric;
+    layout->categorical = kCriteoCategorical;
+    const size_t full = 1 + kCriteoNumeric + kCriteoCategorical;
+    if (width == 0) {
+      layout->expected_fields = opts_.label_policy == LabelPolicy::kRequired ? "expected 40 fields"
+                                : opts_.label_policy == LabelPolicy::kAbsent
+                                    ? "expected 39 fields"
+                                    : "expected 39 or 40 fields";
+      return layout;
+    }
+    layout->expected_fields = "expected " + std::to_string(width) + " fields";
+    layout->has_label = width == full;
+    if (layout->has_label) {
+      layout->fields.push_back({FieldRole::kLabel, 0});
+      layout->names.push_back("label");
+    }
+    for (uint32_t i = 0; i < kCriteoNumeric; ++i) {
+      layout->fields.push_back({FieldRole::kNumeric, i});
+      layout->names.push_back(builder_.table().numeric[i].name);
+    }
+    for (uint32_t i = 0; i < kCriteoCategorical; ++i) {
+      layout->fields.push_back({FieldRole::kCategorical, i});
+      layout->names.push_back(builder_.table().categorical[i].name);
+    }
+    return layout;
+  }
+
+  // Criteo: finds the first non-blank line of the block with an acceptable field count
+  // (stopping at the first non-blank line when bad lines are errors) and fixes the layout.
+  // Returns the block line that decided, if any.
+  std::optional<size_t> decide_width(std::string_view block) {
+    if (opts_.format != Format::kCriteo) {
+      width_decided_ = true;
+      return std::nullopt;
+    }
+    const size_t full = 1 + kCriteoNumeric + kCriteoCategorical;
+    size_t pos = 0, line = 0;
+    while (pos < block.size()) {
+      size_t end = block.find('\n', pos);
+      if (end == std::string_view::npos) end = block.size();
+      std::string_view row = block.substr(pos, end - pos);
+      if (!row.empty() && row.back() == '\r') row.remove_suffix(1);
+      pos = end + 1;
+      const size_t index = line++;
+      if (row.empty()) continue;
+      const size_t width = 1 + static_cast<size_t>(std::count(row.begin(), row.end(), '\t'));
+      const bool ok = (width == full && opts_.label_policy != LabelPolicy::kAbsent) ||
+                      (width == full - 1 && opts_.label_policy != LabelPolicy::kRequired);
+      if (ok) {
+        layout_ = criteo_layout(width);
+        width_decided_ = true;
+        return index;
+      }
+      if (opts_.bad_lines == BadLines::kError) {
+        width_decided_ = true;  // this first row is an error; nothing later matters
+        return std::nullopt;
+      }
+    }
+    return std::nullopt;
+  }
+
+  // CSV/TSV: parses the header (the block's first line, removed from the block) into the
+  // layout, and on the first source, the table's columns.
+  void read_header(std::string& block) {
+    size_t nl = block.find('\n');
+    std::string_view header = std::string_view(block).substr(0, nl);
+    if (!header.empty() && header.back() == '\r') header.remove_suffix(1);
+    if (header.substr(0, 3) == "\xEF\xBB\xBF") header.remove_prefix(3);
+    if (header.empty()) {
+      throw DataError("empty header line (expected the column names)", name_ + ":1");
+    }
+    auto layout = std::make_shared<RowLayout>();
+    layout->separator = opts_.format == Format::kCsv ? ',' : '\t';
+    layout->quoted = opts_.format == Format::kCsv;
+    layout->classes = opts_.classes;
+    layout->stop_at_first_problem = opts_.bad_lines == BadLines::kError;
+    FieldSplitter splitter(layout->separator, layout->quoted);
+    std::vector<std::string_view> fields;
+    FieldProblem problem = splitter.split(header, fields);
+    if (!problem.ok()) throw DataError(problem.what, where(1, problem.column, *layout));
+    for (auto f : fields) layout->names.emplace_back(f);
+    layout->expected_fields = "expected " + std::to_string(fields.size()) + " fields";
+
+    const auto roles = column_roles(opts_);
+    std::unordered_map<std::string, size_t> seen;
+    std::vector<std::string> numeric, categorical;
+    for (size_t i = 0; i < layout->names.size(); ++i) {
+      const std::string& name = layout->names[i];
+      const std::string at = where(1, static_cast<uint32_t>(i + 1), *layout);
+      if (name.empty()) throw DataError("empty column name in the header", at);
+      if (!valid_utf8(name)) throw DataError("column name is not valid UTF-8", at);
+      auto [it, inserted] = seen.emplace(name, i + 1);
+      if (!inserted) {
+        throw DataError("duplicate column name " + quote_field(name) + " (also column " +
+                            std::to_string(it->second) + ")",
+                        at);
+      }
+      auto role = roles.find(name);
+      if (role == roles.end()) {
+        throw DataError("column " + quote_field(name) +
+                            " has no role (name it in --label, --numeric, --categorical or "
+                            "--ignore)",
+                        at);
+      }
+      FieldSlot slot{role->second, 0};
+      if (slot.role == FieldRole::kNumeric) {
+        slot.index = static_cast<uint32_t>(numeric.size());
+        numeric.push_back(name);
+      } else if (slot.role == FieldRole::kCategorical) {
+        slot.index = static_cast<uint32_t>(categorical.size());
+        categorical.push_back(name);
+      } else if (slot.role == FieldRole::kLabel) {
+        layout->has_label = true;
+      }
+      layout->fields.push_back(slot);
+    }
+    for (const auto& [name, role] : roles) {
+      if (seen.count(name) ||
+          (role == FieldRole::kLabel && opts_.label_policy == LabelPolicy::kOptional) ||
+          (name == opts_.label && opts_.label_policy == LabelPolicy::kAbsent)) {
+        continue;
+      }
+      throw DataError(
+          "column " + quote_field(name) + " (" + role_flag(role) + ") is not in the header",
+          name_ + ":1");
+    }
+    map_columns(*layout, numeric, categorical);
+    builder_.check_label(layout->has_label, name_ + ":1", opts_.label);
+    layout_ = layout;
+    width_decided_ = true;
+    block.erase(0, nl == std::string::npos ? block.size() : nl + 1);
+    next_line_ = 2;
+  }
+
+  // Points the layout's slots at the table's columns (set from the first source's header).
+  void map_columns(RowLayout& layout, const std::vector<std::string>& numeric,
+                   const std::vector<std::string>& categorical) {
+    if (!builder_.columns_set()) builder_.set_columns(numeric, categorical);
+    Table& t = builder_.table();
+    auto index_of = [&](const auto& columns, const std::string& name) -> uint32_t {
+      for (size_t k = 0; k < columns.size(); ++k) {
+        if (columns[k].name == name) return static_cast<uint32_t>(k);
+      }
+      throw DataError("column " + quote_field(name) + " is not in the first file's header",
+                      name_ + ":1");
+    };
+    for (size_t i = 0; i < layout.fields.size(); ++i) {
+      FieldSlot& slot = layout.fields[i];
+      if (slot.role == FieldRole::kNumeric) slot.index = index_of(t.numeric, layout.names[i]);
+      if (slot.role == FieldRole::kCategorical) {
+        slot.index = index_of(t.categorical, layout.names[i]);
+      }
+    }
+    if (numeric.size() != t.numeric.size() || categorical.size() != t.categorical.size()) {
+      throw DataError("the header's columns differ from the first file's", name_ + ":1");
+    }
+    layout.numeric = t.numeric.size();
+    layout.categorical = t.categorical.size();
+  }
+
+  // Merges a parsed block, in file order: blank lines, label presence, bad lines, rows.
+  void merge(ParsedChunk& c, const RowLayout& layout, std::optional<size_t> decided) {
+    const bool skip = opts_.bad_lines == BadLines::kSkip;
+    if (c.all_blank) {
+      if (blank_count_ == 0) blank_first_ = next_line_;
+      blank_count_ += c.leading_blank;
+      next_line_ += c.lines;
+      return;
+    }
+    // Blank lines followed by this block's first row.
+    const size_t blanks = blank_count_ + c.leading_blank;
+    const size_t first_blank = blank_count_ > 0 ? blank_first_ : next_line_;
+    for (size_t k = 0; k < blanks; ++k) {
+      if (!skip) throw DataError("empty line", where(first_blank, 0, layout));
+      builder_.skip(1);
+      builder_.note("empty line", where(first_blank + k, 0, layout));
+    }
+    blank_count_ = 0;
+    if (decided) {
+      builder_.check_label(layout.has_label, where(next_line_ + *decided, 0, layout), "label");
+    }
+    if (!c.problems.empty() && !skip) {
+      const LineProblem& p = c.problems.front();
+      throw DataError(p.what, where(next_line_ + p.line, p.column, layout));
+    }
+    builder_.skip(c.skipped);
+    for (const LineProblem& p : c.problems) {
+      builder_.note(p.what, where(next_line_ + p.line, p.column, layout));
+    }
+    builder_.append(c);
+    if (c.trailing_blank > 0) {
+      blank_first_ = next_line_ + c.trailing_first;
+      blank_count_ = c.trailing_blank;
+    }
+    next_line_ += c.lines;
+  }
+
+  ByteSource& source_;
+  std::string name_;
+  TableBuilder& builder_;
+  const ReadOptions& opts_;
+  BlockReader blocks_;
+  std::shared_ptr<const RowLayout> layout_;
+  bool width_decided_ = false;
+  size_t next_line_ = 1;    // the line number of the next block's first line
+  size_t blank_first_ = 0;  // blank lines seen after the last row, not yet judged
+  size_t blank_count_ = 0;
+};
+
+}  // namespace
+
+Format parse_format(std::string_view name) {
+  if (name == "criteo") return Format::kCriteo;
+  if (name == "csv") return Format::kCsv;
+  if (name == "tsv") return Format::kTsv;
+  throw UsageError("unknown format '" + std::string(name) + "' (expected criteo, csv or tsv)",
+                   "--format");
+}
+
+BadLines parse_bad_lines(std::string_view name) {
+  if (name == "error") return BadLines::kError;
+  if (name == "skip") return BadLines::kSkip;
+  throw UsageError("unknown value '" + std::string(name) + "' (expected error or skip)",
+                   "--bad-lines");
+}
+
+Table read_table(const std::vector<std::string>& paths, const ReadOptions& opts,
+                 std::vector<BadLine>* bad_lines) {
+  check_options(opts);
+  if (opts.format != Format::kCriteo) column_roles(opts);  // role conflicts, before any I/O
+  if (paths.empty()) throw UsageError("no data files given", "--data");
+  TableBuilder builder(opts, bad_lines);
+  Sha256 sha;
+  for (const auto& path : paths) {
+    InputFile file(path);
+    SourceReader(file, builder, sha).run();
+  }
+  return builder.finish(sha.hex_digest());
+}
+
+Table parse_table(std::string_view text, std::string_view source, const ReadOptions& opts,
+                  std::vector<BadLine>* bad_lines) {
+  check_options(opts);
+  if (opts.format != Format::kCriteo) column_roles(opts);
+  TableBuilder builder(opts, bad_lines);
+  Sha256 sha;
+  MemorySource memory(text, std::string(source));
+  SourceReader(memory, builder, sha).run();
+  return builder.finish(sha.hex_digest());
+}
+
+}  // namespace deepcross
