@@ -247,9 +247,9 @@ TEST_P(GoldenModelFixture, LossFollowsFromLogits) {
 }
 
 INSTANTIATE_TEST_SUITE_P(AllCases, GoldenModelFixture, ::testing::ValuesIn(all_cases()),
-                         [](const ::testing::TestParamInfo<Case>& info) {
-                           return info.param.cross + "_" + info.param.structure + "_c" +
-                                  std::to_string(info.param.classes);
+                         [](const ::testing::TestParamInfo<Case>& case_info) {
+                           return case_info.param.cross + "_" + case_info.param.structure + "_c" +
+                                  std::to_string(case_info.param.classes);
                          });
 
 // Adam as torch computes it (coupled weight decay), in double:
