@@ -287,7 +287,12 @@ std::map<std::string, Case>& registry() {
   return cases;
 }
 
-// The console output plus, at the end, a markdown table of medians and spreads.
+// The console output plus, at the end, markdown tables of medians and spreads:
+//   wall     GFLOPS (B = 2048) or ns per call (B = 1, 64) from wall-clock time;
+//   on-CPU   the same from the main thread's CPU time, 1 thread only: on a shared machine
+//            a descheduled single-threaded GEMM loses wall time but not CPU time;
+//   ratio    OpenBLAS wall time / the library's, paired within each round (> 1: faster than
+//            OpenBLAS), the comparison least disturbed by other load.
 class SummaryReporter : public benchmark::ConsoleReporter {
  public:
   void ReportRuns(const std::vector<Run>& runs) override {
@@ -297,66 +302,102 @@ class SummaryReporter : public benchmark::ConsoleReporter {
       auto it = registry().find(run.run_name.function_name);
       if (it == registry().end()) continue;
       const Case& c = it->second;
-      const double ns = run.real_accumulated_time * 1e9 / double(run.iterations);
-      samples_[{c.shape.label(), c.threads, int(c.lib)}].push_back(ns);
+      const double iters = double(run.iterations);
+      samples_[{c.shape.label(), c.threads, int(c.lib)}][c.round] = {
+          run.real_accumulated_time * 1e9 / iters, run.cpu_accumulated_time * 1e9 / iters};
+      threads_.insert(c.threads);
     }
   }
 
   void Finalize() override {
     ConsoleReporter::Finalize();
-    print_table(true);
-    print_table(false);
+    const std::vector<Lib> libs = available_libs();
+    const std::vector<Lib> others(libs.begin() + 1, libs.end());  // all but OpenBLAS
+    const std::vector<int> threads(threads_.begin(), threads_.end());
+    for (bool training : {true, false}) {
+      print_table(training, Metric::kWall, threads, libs);
+      if (threads_.count(1)) print_table(training, Metric::kOnCpu, {1}, libs);
+      if (!others.empty()) print_table(training, Metric::kRatio, threads, others);
+    }
+    std::fflush(stdout);
   }
 
  private:
+  enum class Metric { kWall, kOnCpu, kRatio };
+  struct Time {
+    double wall_ns, cpu_ns;
+  };
   using Key = std::tuple<std::string, int, int>;  // shape label, threads, lib
 
-  // "median (min–max)" of GFLOPS (throughput) or ns per call (latency).
-  std::string cell(const Shape& s, int threads, Lib lib, bool gflops) const {
-    auto it = samples_.find({s.label(), threads, int(lib)});
-    if (it == samples_.end()) return "–";
+  // The per-round values of one metric for one shape, thread count and library.
+  std::vector<double> values(const Shape& s, int threads, Lib lib, Metric metric) const {
     std::vector<double> v;
-    for (double ns : it->second) v.push_back(gflops ? s.flops() / ns : ns);
+    auto it = samples_.find({s.label(), threads, int(lib)});
+    if (it == samples_.end()) return v;
+    const bool training = s.batch == kTrainBatch;
+    for (const auto& [round, t] : it->second) {
+      if (metric == Metric::kRatio) {
+        auto base = samples_.find({s.label(), threads, int(Lib::kOpenBlas)});
+        if (base == samples_.end() || !base->second.count(round)) continue;
+        v.push_back(base->second.at(round).wall_ns / t.wall_ns);
+      } else {
+        const double ns = metric == Metric::kWall ? t.wall_ns : t.cpu_ns;
+        v.push_back(training ? s.flops() / ns : ns);
+      }
+    }
+    return v;
+  }
+
+  // "median (min–max)" over the rounds.
+  static std::string cell(std::vector<double> v, Metric metric) {
+    if (v.empty()) return "–";
     std::sort(v.begin(), v.end());
     const size_t n = v.size();
     const double med = n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+    const char* one = metric == Metric::kRatio ? "%.2f" : "%.0f";
+    const char* many = metric == Metric::kRatio ? "%.2f (%.2f–%.2f)" : "%.0f (%.0f–%.0f)";
     char buf[96];
     if (n == 1)
-      std::snprintf(buf, sizeof buf, "%.0f", med);
+      std::snprintf(buf, sizeof buf, one, med);
     else
-      std::snprintf(buf, sizeof buf, "%.0f (%.0f–%.0f)", med, v.front(), v.back());
+      std::snprintf(buf, sizeof buf, many, med, v.front(), v.back());
     return buf;
   }
 
-  void print_table(bool training) const {
-    std::set<int> threads;
-    for (const auto& [key, v] : samples_) threads.insert(std::get<1>(key));
+  void print_table(bool training, Metric metric, const std::vector<int>& threads,
+                   const std::vector<Lib>& libs) const {
     std::vector<Shape> rows;  // the shapes of this table that ran (a filter may skip some)
     for (const Shape& s : all_shapes()) {
       if ((s.batch == kTrainBatch) != training) continue;
       bool ran = false;
       for (int t : threads)
-        for (Lib lib : available_libs()) ran = ran || samples_.count({s.label(), t, int(lib)});
+        for (Lib lib : libs) ran = ran || !values(s, t, lib, metric).empty();
       if (ran) rows.push_back(s);
     }
     if (rows.empty()) return;
-    std::printf("\n%s, median (min–max) over the rounds:\n\n| shape | MxNxK op |",
-                training ? "Training batch B = 2048: GFLOPS" : "Online batches: ns per call");
+    const char* what = metric == Metric::kRatio ? "speed relative to OpenBLAS (paired per round)"
+                       : training               ? "GFLOPS"
+                                                : "ns per call";
+    const char* clock = metric == Metric::kWall    ? "wall time"
+                        : metric == Metric::kOnCpu ? "on-CPU time of the calling thread"
+                                                   : "wall time";
+    std::printf("\n%s: %s from %s, median (min–max) over the rounds:\n\n| shape | MxNxK op |",
+                training ? "Training batch B = 2048" : "Online batches", what, clock);
     for (int t : threads)
-      for (Lib lib : available_libs()) std::printf(" %s t%d |", lib_name(lib), t);
+      for (Lib lib : libs) std::printf(" %s t%d |", lib_name(lib), t);
     std::printf("\n|---|---|");
-    for (size_t i = 0; i < threads.size() * available_libs().size(); ++i) std::printf("---|");
+    for (size_t i = 0; i < threads.size() * libs.size(); ++i) std::printf("---|");
     std::printf("\n");
     for (const Shape& s : rows) {
       std::printf("| %s B=%d | %s |", s.name.c_str(), s.batch, s.dims().c_str());
       for (int t : threads)
-        for (Lib lib : available_libs()) std::printf(" %s |", cell(s, t, lib, training).c_str());
+        for (Lib lib : libs) std::printf(" %s |", cell(values(s, t, lib, metric), metric).c_str());
       std::printf("\n");
     }
-    std::fflush(stdout);
   }
 
-  std::map<Key, std::vector<double>> samples_;
+  std::map<Key, std::map<int, Time>> samples_;  // per round
+  std::set<int> threads_;
 };
 
 // Parses a positive integer flag value with std::from_chars.
