@@ -1,5 +1,8 @@
 #include "cli/option_table.h"
 
+#include "cli/suggest.h"
+#include "deepcross/error.h"
+
 namespace deepcross {
 namespace {
 
@@ -514,6 +517,24 @@ const SubcommandSpec* find_subcommand(std::string_view name) {
     if (s.name == name) return &s;
   }
   return nullptr;
+}
+
+const SubcommandSpec& require_subcommand(std::string_view name) {
+  if (const SubcommandSpec* spec = find_subcommand(name)) return *spec;
+  std::vector<std::string_view> names;
+  for (const SubcommandSpec& s : subcommand_table()) names.push_back(s.name);
+  std::string what = "unknown subcommand '" + std::string(name) + "'";
+  const std::string suggestion = closest_name(name, names);
+  if (!suggestion.empty()) what += " (did you mean " + suggestion + "?)";
+  throw UsageError(what, std::string(name));
+}
+
+std::vector<const OptionSpec*> options_of(Subcommand subcommand) {
+  std::vector<const OptionSpec*> specs;
+  for (const OptionSpec& spec : option_table()) {
+    if ((spec.accepted_by & subcommand) != 0) specs.push_back(&spec);
+  }
+  return specs;
 }
 
 const OptionSpec* find_option(Subcommand subcommand, std::string_view name) {

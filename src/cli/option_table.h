@@ -91,6 +91,11 @@ const std::vector<SubcommandSpec>& subcommand_table();
 
 // The subcommand called `name`, or nullptr.
 const SubcommandSpec* find_subcommand(std::string_view name);
+// The subcommand called `name`; throws UsageError("unknown subcommand 'trian' (did you mean
+// train?)", name) when there is none.
+const SubcommandSpec& require_subcommand(std::string_view name);
+// The declarations `subcommand` accepts, in table order.
+std::vector<const OptionSpec*> options_of(Subcommand subcommand);
 // The declaration of `name` that `subcommand` accepts, or nullptr.
 const OptionSpec* find_option(Subcommand subcommand, std::string_view name);
 // The names of the subcommands, other than `subcommand`, that accept a flag called `name`.

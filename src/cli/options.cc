@@ -12,27 +12,6 @@
 namespace deepcross {
 namespace {
 
-constexpr std::size_t kHelpWidth = 100;  // --help wraps at this column
-constexpr std::size_t kHelpIndent = 28;  // column where help text starts
-
-const SubcommandSpec& subcommand_or_throw(std::string_view name) {
-  if (const SubcommandSpec* spec = find_subcommand(name)) return *spec;
-  std::vector<std::string_view> names;
-  for (const SubcommandSpec& s : subcommand_table()) names.push_back(s.name);
-  std::string what = "unknown subcommand '" + std::string(name) + "'";
-  const std::string suggestion = closest_name(name, names);
-  if (!suggestion.empty()) what += " (did you mean " + suggestion + "?)";
-  throw UsageError(what, std::string(name));
-}
-
-std::vector<const OptionSpec*> specs_of(Subcommand subcommand) {
-  std::vector<const OptionSpec*> specs;
-  for (const OptionSpec& spec : option_table()) {
-    if ((spec.accepted_by & subcommand) != 0) specs.push_back(&spec);
-  }
-  return specs;
-}
-
 std::string join(const std::vector<std::string_view>& items, std::string_view separator) {
   std::string text;
   for (std::size_t i = 0; i < items.size(); ++i) {
@@ -46,7 +25,7 @@ std::string join(const std::vector<std::string_view>& items, std::string_view se
 // `token` is the argument as given, `name` its name without dashes and "=value".
 [[noreturn]] void throw_unknown(const SubcommandSpec& sub, const std::string& token,
                                 std::string_view name, const std::string& where, bool config_key) {
-  const std::string shown = config_key ? "'" + std::string(name) + "'" : where;
+  const std::string shown = config_key ? "'" + token + "'" : where;
   const std::string kind = config_key ? "key " : "flag ";
   const bool dashed = config_key || token.rfind("--", 0) == 0;
   const std::vector<std::string_view> others = other_subcommands_accepting(sub.bit, name);
@@ -57,7 +36,7 @@ std::string join(const std::vector<std::string_view>& items, std::string_view se
                      where);
   }
   std::vector<std::string_view> candidates;
-  for (const OptionSpec* spec : specs_of(sub.bit)) {
+  for (const OptionSpec* spec : options_of(sub.bit)) {
     if (!config_key || !spec->command_line_only) candidates.push_back(spec->name);
   }
   std::string what = "unknown " + kind + shown;
@@ -80,51 +59,6 @@ bool looks_like_flag(std::string_view token) {
   if (token.size() < 2 || token[0] != '-') return false;
   if (token[1] == '-') return true;
   return !(std::isdigit(static_cast<unsigned char>(token[1])) || token[1] == '.');
-}
-
-// Word-wraps `text` to `width` columns, indenting continuation lines by `indent`.
-std::string wrap(std::string_view text, std::size_t first_column, std::size_t indent) {
-  std::string out;
-  std::size_t column = first_column;
-  bool line_start = true;
-  while (!text.empty()) {
-    const std::size_t space = text.find(' ');
-    const std::string_view word = text.substr(0, space);
-    text.remove_prefix(space == std::string_view::npos ? text.size() : space + 1);
-    if (word.empty()) continue;
-    if (!line_start && column + 1 + word.size() > kHelpWidth) {
-      out += "\n" + std::string(indent, ' ');
-      column = indent;
-      line_start = true;
-    }
-    if (!line_start) {
-      out += ' ';
-      ++column;
-    }
-    out += word;
-    column += word.size();
-    line_start = false;
-  }
-  return out;
-}
-
-// "--cross vector|matrix|mix|lowrank", "--lr X", "--no-label".
-std::string flag_synopsis(const OptionSpec& spec) {
-  std::string text = "--" + spec.name;
-  if (spec.type == OptionType::kEnum) {
-    std::vector<std::string_view> choices(spec.choices.begin(), spec.choices.end());
-    text += " " + join(choices, "|");
-  } else if (spec.type != OptionType::kFlag) {
-    text += " " + spec.metavar;
-  }
-  return text;
-}
-
-// The default as --help and describe() show it; "" when there is none to show.
-std::string shown_default(const OptionSpec& spec) {
-  if (!spec.default_shown.empty()) return spec.default_shown;
-  if (spec.type == OptionType::kFlag) return "";
-  return spec.default_value;
 }
 
 }  // namespace
@@ -156,7 +90,7 @@ class OptionsBuilder {
 
 std::vector<Options::Entry> OptionsBuilder::blank_entries(Subcommand subcommand) {
   std::vector<Entry> entries;
-  for (const OptionSpec* spec : specs_of(subcommand)) entries.push_back({spec, {}, {}});
+  for (const OptionSpec* spec : options_of(subcommand)) entries.push_back({spec, {}, {}});
   return entries;
 }
 
@@ -252,7 +186,7 @@ void OptionsBuilder::read_config(const SubcommandSpec& sub, const std::string& p
       if (e != nullptr) {
         throw UsageError("'" + c.key + "' cannot be set in a config file", where);
       }
-      throw_unknown(sub, c.key, c.key, where, true);
+      throw_unknown(sub, c.key, flag_name(c.key), where, true);
     }
     for (const auto& [key, line] : seen) {
       if (key == c.key) {
@@ -340,7 +274,7 @@ std::pair<std::string, std::string> OptionsBuilder::check_consistency(const Subc
 }
 
 Options OptionsBuilder::parse(std::string_view subcommand, const std::vector<std::string>& args) {
-  const SubcommandSpec& sub = subcommand_or_throw(subcommand);
+  const SubcommandSpec& sub = require_subcommand(subcommand);
   std::vector<Entry> entries = blank_entries(sub.bit);
   read_command_line(sub, args, entries);
   if (const Entry* config = find(entries, "config"); config->source != Source::kDefault) {
@@ -530,63 +464,6 @@ Options parse_options(std::string_view subcommand, const std::vector<std::string
 Options options_from_json(std::string_view subcommand, const nlohmann::json& config,
                           const std::string& where) {
   return OptionsBuilder::from_json(subcommand, config, where);
-}
-
-std::string help_text(std::string_view subcommand) {
-  const SubcommandSpec& sub = subcommand_or_throw(subcommand);
-  const std::vector<const OptionSpec*> specs = specs_of(sub.bit);
-  std::string usage = "usage: deepcross " + std::string(sub.name);
-  for (const OptionSpec* spec : specs) {
-    if ((spec->required_by & sub.bit) != 0) usage += " " + flag_synopsis(*spec);
-  }
-  std::string out = usage + " [flags]\n" + std::string(sub.summary) + "\n";
-  for (OptionGroup group :
-       {OptionGroup::kInput, OptionGroup::kModel, OptionGroup::kTraining, OptionGroup::kOutput,
-        OptionGroup::kServing, OptionGroup::kGenerator, OptionGroup::kGeneral}) {
-    bool heading = false;
-    for (const OptionSpec* spec : specs) {
-      if (spec->group != group) continue;
-      if (!heading) out += "\n" + std::string(group_heading(group)) + ":\n";
-      heading = true;
-      std::string line =
-          "  " + (spec->name == "help" ? "-h, " : std::string()) + flag_synopsis(*spec);
-      if (line.size() + 2 > kHelpIndent) {
-        line += "\n" + std::string(kHelpIndent, ' ');
-      } else {
-        line += std::string(kHelpIndent - line.size(), ' ');
-      }
-      std::string help = spec->help;
-      if ((spec->required_by & sub.bit) != 0) {
-        help += " (required)";
-      } else if (const std::string shown = shown_default(*spec); !shown.empty()) {
-        help += " (default: " + shown + ")";
-      }
-      out += line + wrap(help, kHelpIndent, kHelpIndent) + "\n";
-    }
-  }
-  return out;
-}
-
-std::string overview_text() {
-  std::string out =
-      "usage: deepcross SUBCOMMAND [flags]   (deepcross SUBCOMMAND --help for its flags)\n\n"
-      "subcommands:\n";
-  for (const SubcommandSpec& s : subcommand_table()) {
-    out += "  " + std::string(s.name) + std::string(10 - s.name.size(), ' ') +
-           std::string(s.summary) + "\n";
-  }
-  return out;
-}
-
-std::vector<std::string> subcommands() {
-  std::vector<std::string> names;
-  for (const SubcommandSpec& s : subcommand_table()) names.emplace_back(s.name);
-  return names;
-}
-
-bool wants_help(const std::vector<std::string>& args) {
-  return std::any_of(args.begin(), args.end(),
-                     [](const std::string& a) { return a == "-h" || a == "--help"; });
 }
 
 }  // namespace deepcross

@@ -30,6 +30,7 @@
 #include <string_view>
 #include <vector>
 
+#include "cli/help_text.h"  // help_text, overview_text, subcommands, wants_help
 #include "cli/option_table.h"
 #include "cli/option_value.h"
 
@@ -91,15 +92,5 @@ Options parse_options(std::string_view subcommand, const std::vector<std::string
 // of the wrong JSON type or one that fails its constraint.
 Options options_from_json(std::string_view subcommand, const nlohmann::json& config,
                           const std::string& where);
-
-// Usage line, summary and every flag of `subcommand` with its default and help, grouped.
-// Throws UsageError for an unknown subcommand.
-std::string help_text(std::string_view subcommand);
-// `deepcross --help`: the subcommands with their summaries.
-std::string overview_text();
-// The subcommand names, in overview order.
-std::vector<std::string> subcommands();
-// True when args contain -h or --help.
-bool wants_help(const std::vector<std::string>& args);
 
 }  // namespace deepcross
