@@ -76,7 +76,10 @@ std::optional<uint64_t> checked_numel(std::span<const int64_t> dims) {
 
 std::string shape_text(std::span<const int64_t> dims) {
   std::string s = "[";
-  for (size_t i = 0; i < dims.size(); ++i) s += (i ? "," : "") + std::to_string(dims[i]);
+  for (size_t i = 0; i < dims.size(); ++i) {
+    if (i > 0) s += ',';
+    s += std::to_string(dims[i]);
+  }
   return s + "]";
 }
 
