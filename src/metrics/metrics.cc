@@ -93,7 +93,9 @@ double auc_of_items(std::vector<uint64_t>& items, uint64_t positives, uint64_t n
     for (uint64_t item : items) scratch[start[(item >> shift) & mask]++] = item;
     items.swap(scratch);
   }
-  unsigned __int128 twice_area = 0;  // Σ pos_g (2 neg_below_g + neg_g)
+  // Σ pos_g (2 neg_below_g + neg_g) <= 2 P N <= n² / 2 < 2^64 for n < 2^32 rows.
+  DC_CHECK(items.size() <= UINT32_MAX);
+  uint64_t twice_area = 0;
   uint64_t neg_below = 0;
   for (size_t i = 0; i < items.size();) {
     const uint64_t key = items[i] >> 32;
@@ -105,7 +107,7 @@ double auc_of_items(std::vector<uint64_t>& items, uint64_t positives, uint64_t n
         ++neg;
       }
     }
-    twice_area += static_cast<unsigned __int128>(pos) * (2 * neg_below + neg);
+    twice_area += pos * (2 * neg_below + neg);
     neg_below += neg;
   }
   return static_cast<double>(twice_area) /
