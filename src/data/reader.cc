@@ -264,24 +264,38 @@ class SourceReader {
     if (opts_.format == Format::kCriteo) {
       layout_ = criteo_layout(0);
     } else {
-      read_header(block);
+      read_header(block);  // decides the layout
     }
     std::deque<Pending> inflight;
+    // Parses `text` with `layout` (here, or on a worker thread) and merges in order.
+    auto submit = [&](std::string text, std::shared_ptr<const RowLayout> layout, bool decides) {
+      if (opts_.threads == 1) {
+        ParsedChunk chunk = parse_chunk(text, *layout);
+        merge(chunk, *layout, decides);
+        return;
+      }
+      inflight.push_back(
+          {std::async(std::launch::async,
+                      [text = std::move(text), layout] { return parse_chunk(text, *layout); }),
+           layout, decides});
+      if (inflight.size() >= static_cast<size_t>(opts_.threads)) merge_oldest(inflight);
+    };
     bool more = true;
     while (more) {
-      std::optional<size_t> decided;
-      if (!width_decided_) decided = decide_width(block);
-      std::shared_ptr<const RowLayout> layout = layout_;
-      if (opts_.threads == 1) {
-        ParsedChunk chunk = parse_chunk(block, *layout);
-        merge(chunk, *layout, decided);
+      size_t offset = 0;
+      std::shared_ptr<const RowLayout> before = layout_;
+      if (!width_decided_ && decide_width(block, &offset)) {
+        // The lines before the deciding row keep the undecided layout, so their messages do
+        // not depend on where the blocks were cut.
+        if (offset > 0) {
+          submit(block.substr(0, offset), before, false);
+          block.erase(0, offset);
+        }
+        submit(std::move(block), layout_, true);
       } else {
-        inflight.push_back(
-            {std::async(std::launch::async,
-                        [text = std::move(block), layout] { return parse_chunk(text, *layout); }),
-             layout, decided});
-        if (inflight.size() >= static_cast<size_t>(opts_.threads)) merge_oldest(inflight);
+        submit(std::move(block), layout_, false);
       }
+      block = std::string();
       more = blocks_.next(block);
     }
     while (!inflight.empty()) merge_oldest(inflight);
@@ -292,21 +306,23 @@ class SourceReader {
   struct Pending {
     std::future<ParsedChunk> chunk;
     std::shared_ptr<const RowLayout> layout;
-    std::optional<size_t> decided;  // the block line that decided the Criteo width
+    bool decides;  // the block's first line decided the Criteo width
   };
 
   void merge_oldest(std::deque<Pending>& inflight) {
     Pending p = std::move(inflight.front());
     inflight.pop_front();
     ParsedChunk chunk = p.chunk.get();
-    merge(chunk, *p.layout, p.decided);
+    merge(chunk, *p.layout, p.decides);
   }
 
   std::string where(size_t line, uint32_t column, const RowLayout& layout) const {
     std::string w = name_ + ":" + std::to_string(line);
     if (column > 0) {
       w += ":column " + std::to_string(column);
-      if (column <= layout.names.size()) w += " (" + layout.names[column - 1] + ")";
+      if (column <= layout.names.size() && !layout.names[column - 1].empty()) {
+        w += " (" + layout.names[column - 1] + ")";
+      }
     }
     return w;
   }
@@ -346,21 +362,17 @@ class SourceReader {
 
   // Criteo: finds the first non-blank line of the block with an acceptable field count
   // (stopping at the first non-blank line when bad lines are errors) and fixes the layout.
-  // Returns the block line that decided, if any.
-  std::optional<size_t> decide_width(std::string_view block) {
-    if (opts_.format != Format::kCriteo) {
-      width_decided_ = true;
-      return std::nullopt;
-    }
+  // Returns whether a row decided, and sets *offset to its byte offset in the block.
+  bool decide_width(std::string_view block, size_t* offset) {
     const size_t full = 1 + kCriteoNumeric + kCriteoCategorical;
-    size_t pos = 0, line = 0;
+    size_t pos = 0;
     while (pos < block.size()) {
       size_t end = block.find('\n', pos);
       if (end == std::string_view::npos) end = block.size();
       std::string_view row = block.substr(pos, end - pos);
       if (!row.empty() && row.back() == '\r') row.remove_suffix(1);
+      const size_t start = pos;
       pos = end + 1;
-      const size_t index = line++;
       if (row.empty()) continue;
       const size_t width = 1 + static_cast<size_t>(std::count(row.begin(), row.end(), '\t'));
       const bool ok = (width == full && opts_.label_policy != LabelPolicy::kAbsent) ||
@@ -368,14 +380,15 @@ class SourceReader {
       if (ok) {
         layout_ = criteo_layout(width);
         width_decided_ = true;
-        return index;
+        *offset = start;
+        return true;
       }
       if (opts_.bad_lines == BadLines::kError) {
         width_decided_ = true;  // this first row is an error; nothing later matters
-        return std::nullopt;
+        return false;
       }
     }
-    return std::nullopt;
+    return false;
   }
 
   // CSV/TSV: parses the header (the block's first line, removed from the block) into the
@@ -478,7 +491,8 @@ class SourceReader {
   }
 
   // Merges a parsed block, in file order: blank lines, label presence, bad lines, rows.
-  void merge(ParsedChunk& c, const RowLayout& layout, std::optional<size_t> decided) {
+  // `decides`: the block's first line decided the Criteo width (and so the label).
+  void merge(ParsedChunk& c, const RowLayout& layout, bool decides) {
     const bool skip = opts_.bad_lines == BadLines::kSkip;
     if (c.all_blank) {
       if (blank_count_ == 0) blank_first_ = next_line_;
@@ -495,8 +509,8 @@ class SourceReader {
       builder_.note("empty line", where(first_blank + k, 0, layout));
     }
     blank_count_ = 0;
-    if (decided) {
-      builder_.check_label(layout.has_label, where(next_line_ + *decided, 0, layout), "label");
+    if (decides) {
+      builder_.check_label(layout.has_label, where(next_line_, 0, layout), "label");
     }
     if (!c.problems.empty() && !skip) {
       const LineProblem& p = c.problems.front();
