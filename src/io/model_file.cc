@@ -44,13 +44,12 @@ bool valid_utf8(std::string_view s) {
   size_t i = 0;
   while (i < s.size()) {
     const auto c = static_cast<uint8_t>(s[i]);
-    size_t len = c < 0x80           ? 1
-                 : (c >> 5) == 0x6  ? 2
-                 : (c >> 4) == 0xe  ? 3
-                 : (c >> 3) == 0x1e ? 4
-                                    : 0;
-    if (len == 0 || i + len > s.size()) return false;
-    uint32_t cp = len == 1 ? c : len == 2 ? (c & 0x1f) : len == 3 ? (c & 0x0f) : (c & 0x07);
+    // Leading ones of the lead byte: 0 ASCII, 2..4 the sequence length, 1 or 5+ invalid.
+    const int ones = std::countl_one(c);
+    if (ones == 1 || ones > 4) return false;
+    const size_t len = ones == 0 ? 1 : static_cast<size_t>(ones);
+    if (i + len > s.size()) return false;
+    uint32_t cp = ones == 0 ? c : c & (0xffu >> (ones + 1));
     for (size_t k = 1; k < len; ++k) {
       const auto cc = static_cast<uint8_t>(s[i + k]);
       if ((cc >> 6) != 0x2) return false;
@@ -127,7 +126,6 @@ std::vector<T> copy_as(const NamedTensor& t, DType want) {
 // tensor its padding and its bytes, then the checksum. Tensor bytes are referenced, not copied.
 struct Encoded {
   std::vector<uint8_t> head;
-  std::vector<uint64_t> pad_before;  // zero bytes before each tensor after the first
   std::vector<uint8_t> checksum;
   std::vector<std::span<const uint8_t>> pieces;
 };
@@ -552,82 +550,6 @@ ModelFile parse_model_file(std::span<const uint8_t> bytes, std::string_view name
     m.tensors.push_back(std::move(t));
   }
   return m;
-}
-
-// ---- String lists --------------------------------------------------------------------------
-
-void put_strings(ModelFile& m, const std::string& name, const std::vector<std::string>& values) {
-  std::vector<int64_t> offsets;
-  offsets.reserve(values.size() + 1);
-  offsets.push_back(0);
-  uint64_t total = 0;
-  for (const std::string& v : values) offsets.push_back(static_cast<int64_t>(total += v.size()));
-  NamedTensor bytes;
-  bytes.name = name + ".bytes";
-  bytes.dtype = DType::kU8;
-  bytes.shape = {static_cast<int64_t>(total)};
-  bytes.bytes.reserve(total);
-  for (const std::string& v : values) bytes.bytes.insert(bytes.bytes.end(), v.begin(), v.end());
-  NamedTensor offs =
-      NamedTensor::i64(name + ".offsets", {static_cast<int64_t>(offsets.size())}, offsets);
-  for (NamedTensor* t : {&offs, &bytes}) {
-    auto same = [&](const NamedTensor& x) { return x.name == t->name; };
-    if (auto it = std::find_if(m.tensors.begin(), m.tensors.end(), same); it != m.tensors.end()) {
-      *it = std::move(*t);
-    } else {
-      m.tensors.push_back(std::move(*t));
-    }
-  }
-}
-
-std::vector<std::string> get_strings(const ModelFile& m, const std::string& name) {
-  const NamedTensor& offs = m.tensor(name + ".offsets");
-  const NamedTensor& data = m.tensor(name + ".bytes");
-  auto where = [&](const NamedTensor& t, uint64_t index) {
-    return m.source.empty() ? "tensor " + t.name
-                            : m.source + " at byte " + std::to_string(t.file_offset + index * 8);
-  };
-  auto fail = [&](const NamedTensor& t, uint64_t index, const std::string& what) {
-    throw DataError("string list \"" + name + "\": " + what, where(t, index));
-  };
-  if (offs.dtype != DType::kI64 || offs.shape.size() != 1 || offs.shape[0] < 1) {
-    fail(offs, 0,
-         "tensor " + offs.name + " must be i64 of shape [n+1], found " +
-             std::string(dtype_name(offs.dtype)) + " " + shape_text(offs.shape));
-  }
-  if (data.dtype != DType::kU8 || data.shape.size() != 1) {
-    fail(data, 0,
-         "tensor " + data.name + " must be u8 of shape [bytes], found " +
-             std::string(dtype_name(data.dtype)) + " " + shape_text(data.shape));
-  }
-  const uint64_t n = static_cast<uint64_t>(offs.shape[0]) - 1;
-  DC_CHECK(offs.bytes.size() == (n + 1) * 8);
-  auto offset_at = [&](uint64_t i) {
-    int64_t v;
-    std::memcpy(&v, offs.bytes.data() + i * 8, 8);
-    return v;
-  };
-  if (offset_at(0) != 0)
-    fail(offs, 0, "first offset is " + std::to_string(offset_at(0)) + ", expected 0");
-  const int64_t total = static_cast<int64_t>(data.bytes.size());
-  std::vector<std::string> out;
-  out.reserve(n);
-  const char* base = reinterpret_cast<const char*>(data.bytes.data());
-  for (uint64_t i = 0; i < n; ++i) {
-    const int64_t a = offset_at(i), b = offset_at(i + 1);
-    if (b < a || b > total) {
-      fail(offs, i + 1,
-           "offset " + std::to_string(i + 1) + " is " + std::to_string(b) + ", expected between " +
-               std::to_string(a) + " and " + std::to_string(total));
-    }
-    out.emplace_back(base + a, static_cast<size_t>(b - a));
-  }
-  if (offset_at(n) != total) {
-    fail(offs, n,
-         "last offset is " + std::to_string(offset_at(n)) + ", but " + data.name + " holds " +
-             std::to_string(total) + " bytes");
-  }
-  return out;
 }
 
 }  // namespace deepcross

@@ -595,9 +595,18 @@ TEST_F(ModelFileTest, WriterRefusesInvalidModelsAndLeavesNothing) {
   ModelFile unnamed = sample();
   unnamed.tensors[0].name = "";
   refused(unnamed, "empty name");
-  ModelFile badname = sample();
-  badname.tensors[0].name = "\xff";
-  refused(badname, "UTF-8");
+  // Invalid UTF-8: a stray continuation, a bad lead, overlong NUL, a surrogate, above U+10FFFF,
+  // a cut sequence.
+  for (const char* bad :
+       {"\x80", "\xff", "\xc0\x80", "\xed\xa0\x80", "\xf4\x90\x80\x80", "a\xe2\x82"}) {
+    ModelFile badname = sample();
+    badname.tensors[0].name = bad;
+    refused(badname, "UTF-8");
+  }
+  ModelFile fine = sample();  // 1- to 4-byte sequences at the edges of their ranges
+  fine.tensors[0].name =
+      "\x7f\xc2\x80\xdf\xbf\xe0\xa0\x80\xef\xbf\xbf\xf0\x90\x80\x80\xf4\x8f\xbf\xbf";
+  EXPECT_NO_THROW(serialize_model_file(fine));
   ModelFile baddtype = sample();
   baddtype.tensors[0].dtype = static_cast<DType>(9);
   refused(baddtype, "dtype");
