@@ -76,6 +76,19 @@ void validate(const ModelConfig& c) {
   }
   if (!(c.dropout >= 0.0 && c.dropout < 1.0)) fail("must be in [0, 1)", "--dropout");
   if (c.classes < 1) fail("must be at least 1", "--classes");
+  // Sanity caps: far beyond any useful model, small enough that a hostile model file cannot
+  // make the loader allocate without bound before its tensors are checked.
+  if (c.embed_max > 1024) fail("must be at most 1024", "--embed-max");
+  if (c.cross_layers > 64) fail("must be at most 64", "--cross-layers");
+  if (c.low_rank > 4096) fail("must be at most 4096", "--low-rank");
+  if (c.experts > 64) fail("must be at most 64", "--experts");
+  if (c.classes > 100000) fail("must be at most 100000", "--classes");
+  if (c.num_numeric > 100000) fail("too many numeric inputs", "num_numeric");
+  if (c.vocab_sizes.size() > 100000) fail("too many categorical fields", "fields");
+  for (int h : c.mlp) {
+    if (h > 65536) fail("hidden sizes must be at most 65536", "--mlp");
+  }
+  if (input_width(c) > 65536) fail("the model input is wider than 65536", "fields");
 }
 
 }  // namespace deepcross

@@ -1,0 +1,122 @@
+#include "data/preprocess.h"
+
+#include <numeric>
+
+#include "deepcross/error.h"
+
+namespace deepcross {
+
+Preprocessor Preprocessor::fit(const Table& table, std::span<const uint32_t> train_rows,
+                               const PreprocessOptions& options,
+                               std::vector<std::string>* warnings) {
+  Preprocessor p;
+  const size_t n_num = table.numeric.size(), n_cat = table.categorical.size();
+  p.transforms_.resize(n_num);
+  p.vocabularies_.resize(n_cat);
+#pragma omp parallel for schedule(dynamic)
+  for (size_t i = 0; i < n_num + n_cat; ++i) {
+    if (i < n_num) {
+      // One seed per column, derived from the run's seed, so columns sample independently.
+      p.transforms_[i] =
+          QuantileTransform::fit(table.numeric[i].values, train_rows, options.seed * 1000003 + i,
+                                 options.quantile_sample, options.quantiles);
+    } else {
+      p.vocabularies_[i - n_num] =
+          Vocabulary::fit(table.categorical[i - n_num], train_rows, options.min_count);
+    }
+  }
+  for (size_t i = 0; i < n_num; ++i) {
+    p.numeric_names_.push_back(table.numeric[i].name);
+    if (p.transforms_[i].empty() && warnings) {
+      warnings->push_back("numeric column " + table.numeric[i].name +
+                          " has no value in the training rows; it will feed 0");
+    }
+  }
+  for (const auto& c : table.categorical) p.categorical_names_.push_back(c.name);
+  return p;
+}
+
+Preprocessor::Preprocessor(std::vector<std::string> numeric_names,
+                           std::vector<QuantileTransform> transforms,
+                           std::vector<std::string> categorical_names,
+                           std::vector<Vocabulary> vocabularies)
+    : numeric_names_(std::move(numeric_names)),
+      transforms_(std::move(transforms)),
+      categorical_names_(std::move(categorical_names)),
+      vocabularies_(std::move(vocabularies)) {}
+
+std::vector<int> Preprocessor::vocab_sizes() const {
+  std::vector<int> out;
+  for (const auto& v : vocabularies_) out.push_back(v.size());
+  return out;
+}
+
+namespace {
+
+template <typename Column>
+const Column& find_column(const std::vector<Column>& cols, const std::string& name,
+                          const Table& table, const char* kind) {
+  for (const auto& c : cols) {
+    if (c.name == name) return c;
+  }
+  const std::string source = table.sources.empty() ? std::string("input") : table.sources.front();
+  throw DataError("the model's " + std::string(kind) + " field " + name +
+                      " is not in the input",
+                  source);
+}
+
+}  // namespace
+
+EncodedData Preprocessor::encode(const Table& table, std::span<const uint32_t> rows,
+                                 int threads) const {
+  std::vector<uint32_t> all;
+  if (rows.empty()) {
+    all.resize(table.rows);
+    std::iota(all.begin(), all.end(), 0u);
+    rows = all;
+  }
+  EncodedData out;
+  out.rows = rows.size();
+  out.num_numeric = static_cast<int>(numeric_names_.size());
+  out.num_categorical = static_cast<int>(categorical_names_.size());
+  out.x_num.resize(out.rows * out.num_numeric);
+  out.x_cat.resize(out.rows * out.num_categorical);
+  out.oov_rows.assign(out.num_categorical, 0);
+  std::vector<const NumericColumn*> num(out.num_numeric);
+  std::vector<const CategoricalColumn*> cat(out.num_categorical);
+  for (int i = 0; i < out.num_numeric; ++i)
+    num[i] = &find_column(table.numeric, numeric_names_[i], table, "numeric");
+  for (int j = 0; j < out.num_categorical; ++j)
+    cat[j] = &find_column(table.categorical, categorical_names_[j], table, "categorical");
+
+  const int d = out.num_numeric, c = out.num_categorical;
+#pragma omp parallel for schedule(dynamic) num_threads(threads > 0 ? threads : 1)
+  for (int f = 0; f < d + c; ++f) {
+    if (f < d) {
+      const auto& values = num[f]->values;
+      const QuantileTransform& qt = transforms_[f];
+      for (size_t r = 0; r < out.rows; ++r) {
+        out.x_num[r * d + f] = qt.transform(values[rows[r]]);
+      }
+    } else {
+      const int j = f - d;
+      const std::vector<int32_t> ids = vocabularies_[j].encode_dictionary(cat[j]->dictionary);
+      const auto& codes = cat[j]->codes;
+      int64_t oov = 0;
+      for (size_t r = 0; r < out.rows; ++r) {
+        const int32_t id = ids[codes[rows[r]]];
+        out.x_cat[r * c + j] = id;
+        oov += id == Vocabulary::kOov;
+      }
+      out.oov_rows[j] = oov;
+    }
+  }
+  if (table.has_label) {
+    out.has_labels = true;
+    out.labels.resize(out.rows);
+    for (size_t r = 0; r < out.rows; ++r) out.labels[r] = table.labels[rows[r]];
+  }
+  return out;
+}
+
+}  // namespace deepcross

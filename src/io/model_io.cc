@@ -1,0 +1,227 @@
+#include "io/model_io.h"
+
+#include "deepcross/error.h"
+#include "io/model_file.h"
+
+namespace deepcross {
+namespace {
+
+constexpr const char* kFormatName = "deepcross-model";
+
+std::string format_name(Format f) {
+  switch (f) {
+    case Format::kCriteo: return "criteo";
+    case Format::kCsv: return "csv";
+    case Format::kTsv: return "tsv";
+  }
+  return "criteo";
+}
+
+std::vector<int64_t> shape64(const std::vector<int>& s) { return {s.begin(), s.end()}; }
+
+std::string shape_text(const std::vector<int64_t>& s) {
+  std::string out = "[";
+  for (size_t i = 0; i < s.size(); ++i) out += (i ? ", " : "") + std::to_string(s[i]);
+  return out + "]";
+}
+
+}  // namespace
+
+nlohmann::json to_json(const ModelConfig& c) {
+  return {{"num_numeric", c.num_numeric},
+          {"vocab_sizes", c.vocab_sizes},
+          {"embed_max", c.embed_max},
+          {"cross", std::string(to_string(c.cross))},
+          {"structure", std::string(to_string(c.structure))},
+          {"cross_layers", c.cross_layers},
+          {"low_rank", c.low_rank},
+          {"experts", c.experts},
+          {"mlp", c.mlp},
+          {"dropout", c.dropout},
+          {"classes", c.classes}};
+}
+
+ModelConfig model_config_from_json(const nlohmann::json& j, const std::string& where) {
+  try {
+    ModelConfig c;
+    c.num_numeric = j.at("num_numeric").get<int>();
+    c.vocab_sizes = j.at("vocab_sizes").get<std::vector<int>>();
+    c.embed_max = j.at("embed_max").get<int>();
+    if (!parse_cross_type(j.at("cross").get<std::string>(), &c.cross))
+      throw DataError("unknown cross type '" + j.at("cross").get<std::string>() + "'", where);
+    if (!parse_structure(j.at("structure").get<std::string>(), &c.structure))
+      throw DataError("unknown structure '" + j.at("structure").get<std::string>() + "'", where);
+    c.cross_layers = j.at("cross_layers").get<int>();
+    c.low_rank = j.at("low_rank").get<int>();
+    c.experts = j.at("experts").get<int>();
+    c.mlp = j.at("mlp").get<std::vector<int>>();
+    c.dropout = j.at("dropout").get<double>();
+    c.classes = j.at("classes").get<int>();
+    try {
+      validate(c);
+    } catch (const UsageError& e) {
+      throw DataError(std::string("inconsistent model configuration: ") + e.what() + " (" +
+                          e.where() + ")",
+                      where);
+    }
+    // Guard against absurd sizes before anything is allocated from them.
+    for (int v : c.vocab_sizes) {
+      if (v > (1 << 30)) throw DataError("vocabulary size out of range", where);
+    }
+    return c;
+  } catch (const nlohmann::json::exception& e) {
+    throw DataError(std::string("bad model configuration: ") + e.what(), where);
+  }
+}
+
+nlohmann::json layout_to_json(const ReadOptions& o) {
+  return {{"format", format_name(o.format)}, {"label", o.label},     {"numeric", o.numeric},
+          {"categorical", o.categorical},     {"ignore", o.ignore},   {"classes", o.classes}};
+}
+
+ReadOptions layout_from_json(const nlohmann::json& j, const std::string& where) {
+  try {
+    ReadOptions o;
+    o.format = parse_format(j.at("format").get<std::string>());
+    o.label = j.at("label").get<std::string>();
+    o.numeric = j.at("numeric").get<std::vector<std::string>>();
+    o.categorical = j.at("categorical").get<std::vector<std::string>>();
+    o.ignore = j.at("ignore").get<std::vector<std::string>>();
+    o.classes = j.at("classes").get<int>();
+    return o;
+  } catch (const nlohmann::json::exception& e) {
+    throw DataError(std::string("bad data layout in model: ") + e.what(), where);
+  } catch (const UsageError& e) {
+    throw DataError(std::string("bad data layout in model: ") + e.what(), where);
+  }
+}
+
+void save_model(const std::string& path, TrainedModel& tm) {
+  ModelFile f;
+  const Preprocessor& pre = tm.preprocessor;
+  nlohmann::json fields = nlohmann::json::array();
+  nlohmann::json numeric = nlohmann::json::array();
+  for (size_t i = 0; i < pre.numeric_names().size(); ++i) {
+    fields.push_back({{"name", pre.numeric_names()[i]}, {"kind", "numeric"}, {"vocabulary", 0},
+                      {"width", 1}});
+    numeric.push_back({{"name", pre.numeric_names()[i]}, {"mean", pre.transforms()[i].mean()}});
+  }
+  for (size_t j = 0; j < pre.categorical_names().size(); ++j) {
+    const int vocab = pre.vocabularies()[j].size();
+    fields.push_back({{"name", pre.categorical_names()[j]},
+                      {"kind", "categorical"},
+                      {"vocabulary", vocab},
+                      {"width", embedding_width(vocab, tm.config.embed_max)}});
+  }
+  f.metadata = {{"format", kFormatName},
+                {"model", to_json(tm.config)},
+                {"options", tm.options},
+                {"layout", layout_to_json(tm.layout)},
+                {"fields", fields},
+                {"numeric", numeric},
+                {"data", tm.data},
+                {"training", tm.training}};
+  for (auto& t : tm.model->tensors()) {
+    f.tensors.push_back(
+        NamedTensor::f32(t.name, shape64(t.shape), std::span<const float>(t.value, t.size)));
+  }
+  for (size_t i = 0; i < pre.transforms().size(); ++i) {
+    const auto& q = pre.transforms()[i].quantiles();
+    f.tensors.push_back(NamedTensor::f64("quantiles." + std::to_string(i),
+                                         {static_cast<int64_t>(q.size())}, q));
+  }
+  for (size_t j = 0; j < pre.vocabularies().size(); ++j) {
+    put_strings(f, "vocab." + std::to_string(j), pre.vocabularies()[j].values());
+  }
+  write_model_file(path, f);
+}
+
+TrainedModel load_model(const std::string& path) {
+  ModelFile f = read_model_file(path);
+  const auto& meta = f.metadata;
+  const std::string where = path;
+  if (!meta.is_object() || !meta.contains("format") || meta["format"] != kFormatName) {
+    throw DataError("not a deepcross model (metadata has no \"format\": \"deepcross-model\")",
+                    where);
+  }
+  TrainedModel tm;
+  try {
+    tm.config = model_config_from_json(meta.at("model"), where);
+    tm.layout = layout_from_json(meta.at("layout"), where);
+    tm.options = meta.value("options", nlohmann::json::object());
+    tm.data = meta.value("data", nlohmann::json::object());
+    tm.training = meta.value("training", nlohmann::json());
+    std::vector<std::string> num_names, cat_names;
+    for (const auto& fld : meta.at("fields")) {
+      const std::string kind = fld.at("kind").get<std::string>();
+      if (kind == "numeric") {
+        num_names.push_back(fld.at("name").get<std::string>());
+      } else if (kind == "categorical") {
+        cat_names.push_back(fld.at("name").get<std::string>());
+      } else {
+        throw DataError("unknown field kind '" + kind + "'", where);
+      }
+    }
+    if (static_cast<int>(num_names.size()) != tm.config.num_numeric ||
+        cat_names.size() != tm.config.vocab_sizes.size()) {
+      throw DataError("field list does not match the model configuration", where);
+    }
+    const auto& numeric = meta.at("numeric");
+    std::vector<QuantileTransform> transforms;
+    for (size_t i = 0; i < num_names.size(); ++i) {
+      const auto& q = f.tensor("quantiles." + std::to_string(i)).as_f64();
+      transforms.push_back(QuantileTransform::from_state(numeric.at(i).at("mean").get<double>(), q));
+    }
+    std::vector<Vocabulary> vocabs;
+    for (size_t j = 0; j < cat_names.size(); ++j) {
+      vocabs.push_back(Vocabulary::from_values(get_strings(f, "vocab." + std::to_string(j))));
+      if (vocabs.back().size() != tm.config.vocab_sizes[j]) {
+        throw DataError("vocabulary of field " + cat_names[j] + " has " +
+                            std::to_string(vocabs.back().size()) + " ids, the model expects " +
+                            std::to_string(tm.config.vocab_sizes[j]),
+                        where);
+      }
+    }
+    tm.preprocessor = Preprocessor(std::move(num_names), std::move(transforms),
+                                   std::move(cat_names), std::move(vocabs));
+  } catch (const nlohmann::json::exception& e) {
+    throw DataError(std::string("bad model metadata: ") + e.what(), where);
+  }
+  tm.model = std::make_unique<Model<float>>(tm.config, 0);
+  for (auto& t : tm.model->tensors()) {
+    const NamedTensor* src = f.find(t.name);
+    if (!src) throw DataError("model file has no tensor " + t.name, where);
+    if (src->shape != shape64(t.shape)) {
+      throw DataError("tensor " + t.name + " has shape " + shape_text(src->shape) +
+                          ", the configuration needs " + shape_text(shape64(t.shape)),
+                      where + " at byte " + std::to_string(src->file_offset));
+    }
+    const std::vector<float> v = src->as_f32();
+    std::copy(v.begin(), v.end(), t.value);
+  }
+  return tm;
+}
+
+nlohmann::json model_info(TrainedModel& tm) {
+  nlohmann::json fields = nlohmann::json::array();
+  const Preprocessor& pre = tm.preprocessor;
+  for (const auto& n : pre.numeric_names())
+    fields.push_back({{"name", n}, {"kind", "numeric"}, {"vocabulary", 0}, {"width", 1}});
+  for (size_t j = 0; j < pre.categorical_names().size(); ++j) {
+    const int vocab = pre.vocabularies()[j].size();
+    fields.push_back({{"name", pre.categorical_names()[j]},
+                      {"kind", "categorical"},
+                      {"vocabulary", vocab},
+                      {"width", embedding_width(vocab, tm.config.embed_max)}});
+  }
+  return {{"format_version", kModelFormatVersion},
+          {"cross", std::string(to_string(tm.config.cross))},
+          {"structure", std::string(to_string(tm.config.structure))},
+          {"classes", tm.config.classes},
+          {"fields", fields},
+          {"parameters", tm.model->parameter_count()},
+          {"config", tm.options},
+          {"data", tm.data}};
+}
+
+}  // namespace deepcross

@@ -1,0 +1,52 @@
+// A trained deepcross model on disk: what `train` writes and every other subcommand reads.
+//
+// One model file (io/model_file.h container) holds:
+//   metadata  {"format": "deepcross-model", "model": ModelConfig, "options": the effective
+//             configuration of the run, "layout": how input rows are read (format, label
+//             and column roles), "fields": [{"name", "kind", "vocabulary", "width"}],
+//             "label": name, "data": {"rows", "sha256"}, "numeric": [{"name", "mean"}],
+//             "training": {...summary...}}
+//   tensors   every model tensor by name (embedding.<j>, cross.*, mlp.*, out.*, BatchNorm
+//             running statistics), f32; quantiles.<i> (f64) per numeric field;
+//             vocab.<j>.offsets / vocab.<j>.bytes per categorical field (kept values).
+// Loading checks every tensor's presence and shape against the stored configuration, so a
+// file that parses but does not describe a consistent model is refused with its path.
+//
+//   TrainedModel tm = load_model("criteo.model");
+//   EncodedData x = tm.preprocessor.encode(table);
+//   save_model("copy.model", tm);
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "data/preprocess.h"
+#include "data/reader.h"
+#include "nn/model.h"
+
+namespace deepcross {
+
+struct TrainedModel {
+  ModelConfig config;
+  Preprocessor preprocessor;
+  std::unique_ptr<Model<float>> model;
+  ReadOptions layout;          // format, label, column roles (threads etc. not stored)
+  nlohmann::json options;      // the effective configuration of the training run
+  nlohmann::json data;         // {"rows", "sha256"} of the training data
+  nlohmann::json training;     // summary of the run (best epoch, metrics), may be null
+};
+
+void save_model(const std::string& path, TrainedModel& tm);
+TrainedModel load_model(const std::string& path);
+
+// The `info` JSON of INTERFACE.md.
+nlohmann::json model_info(TrainedModel& tm);
+
+nlohmann::json to_json(const ModelConfig& c);
+ModelConfig model_config_from_json(const nlohmann::json& j, const std::string& where);
+nlohmann::json layout_to_json(const ReadOptions& o);
+ReadOptions layout_from_json(const nlohmann::json& j, const std::string& where);
+
+}  // namespace deepcross
