@@ -143,7 +143,7 @@ std::string Progress::terminal_line(double elapsed) const {
   std::string s = label_ + " " + bar(fraction) + " " + std::to_string(step_) + "/" +
                   std::to_string(total_) + "  loss " + fixed(loss_, 5) + "  " + format_rate(rate_) +
                   "/s";
-  if (step_ > 0 && step_ < total_) {
+  if (step_ > 0 && step_ < total_ && elapsed > 0) {
     s += "  ETA " + format_duration(elapsed / step_ * (total_ - step_));
   }
   return s;
@@ -154,7 +154,7 @@ std::string Progress::plain_line(double elapsed) const {
   std::string s = label_ + ": step " + std::to_string(step_) + "/" + std::to_string(total_) + " (" +
                   fixed(percent, 1) + "%)  loss " + fixed(loss_, 5) + "  " + format_rate(rate_) +
                   " samples/s  elapsed " + format_duration(elapsed);
-  if (step_ > 0 && step_ < total_) {
+  if (step_ > 0 && step_ < total_ && elapsed > 0) {
     s += "  ETA " + format_duration(elapsed / step_ * (total_ - step_));
   }
   return s;

@@ -15,8 +15,9 @@
 // seconds (the first one plain_interval_s after construction, so short epochs print nothing),
 // and finish() prints the final state when any plain line was printed:
 //   epoch 3/100: step 1234/5000 (24.7%)  loss 0.46213  53.2k samples/s  elapsed 0:10  ETA 0:31
-// ETA = elapsed / step * (total_steps - step). `clock` returns monotonic seconds (default
-// std::chrono::steady_clock); tests inject their own. Not thread-safe: call from one thread.
+// ETA = elapsed / step * (total_steps - step), shown once a step is done and time has passed.
+// `clock` returns monotonic seconds (default std::chrono::steady_clock); tests inject their own.
+// Not thread-safe: call from one thread.
 #pragma once
 
 #include <cstdint>
