@@ -63,7 +63,7 @@ std::string help_text(std::string_view subcommand) {
   const std::vector<const OptionSpec*> specs = options_of(sub.bit);
   std::string usage = "usage: deepcross " + std::string(sub.name);
   for (const OptionSpec* spec : specs) {
-    if ((spec->required_by & sub.bit) != 0) usage += " " + flag_synopsis(*spec);
+    if ((spec->required_by & sub.bit) != 0) usage.append(" ").append(flag_synopsis(*spec));
   }
   std::string out = usage + " [flags]\n" + std::string(sub.summary) + "\n";
   for (OptionGroup group :
@@ -72,10 +72,10 @@ std::string help_text(std::string_view subcommand) {
     bool heading = false;
     for (const OptionSpec* spec : specs) {
       if (spec->group != group) continue;
-      if (!heading) out += "\n" + std::string(group_heading(group)) + ":\n";
+      if (!heading) out.append("\n").append(group_heading(group)).append(":\n");
       heading = true;
-      std::string line =
-          "  " + (spec->name == "help" ? "-h, " : std::string()) + flag_synopsis(*spec);
+      std::string line = spec->name == "help" ? "  -h, " : "  ";
+      line += flag_synopsis(*spec);
       if (line.size() + 2 > kHelpIndent) {
         line += "\n" + std::string(kHelpIndent, ' ');
       } else {

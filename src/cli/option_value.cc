@@ -164,12 +164,18 @@ std::string format_option_value(const OptionValue& value) {
     std::string operator()(bool b) const { return b ? "true" : "false"; }
     std::string operator()(const std::vector<int>& xs) const {
       std::string text;
-      for (std::size_t i = 0; i < xs.size(); ++i) text += (i ? "," : "") + std::to_string(xs[i]);
+      for (std::size_t i = 0; i < xs.size(); ++i) {
+        if (i) text += ',';
+        text += std::to_string(xs[i]);
+      }
       return text;
     }
     std::string operator()(const std::vector<std::string>& xs) const {
       std::string text;
-      for (std::size_t i = 0; i < xs.size(); ++i) text += (i ? "," : "") + xs[i];
+      for (std::size_t i = 0; i < xs.size(); ++i) {
+        if (i) text += ',';
+        text += xs[i];
+      }
       return text;
     }
   };

@@ -260,7 +260,7 @@ TEST(ConfigFile, ErrorsNameTheFileAndLine) {
   for (std::size_t i = 0; i < cases.size(); ++i) {
     const Case& c = cases[i];
     SCOPED_TRACE(c.content);
-    const std::string path = dir.write("c" + std::to_string(i) + ".cfg", c.content);
+    const std::string path = dir.write(std::to_string(i) + ".cfg", c.content);
     const Caught e = parse_error(c.sub, {"--config", path});
     EXPECT_EQ(e.what, c.what);
     EXPECT_EQ(e.where, path + ":" + std::to_string(c.line));
