@@ -14,7 +14,10 @@
 //   nlohmann::json stored = options.model_config_json();   // goes into the model file
 //
 // Rules. `--flag value` and `--flag=value`; flags of type kFlag are bare (`--no-label`, also
-// `--no-label=true|false`); a value that starts with "--" must use `--flag=value`. Errors are
+// `--no-label=true|false`); a value that starts with '-' and a letter must use `--flag=value`
+// (`--seed -1`, `--output -` work as they are). An explicit empty value is a missing value.
+// Train's --history and --curves default to MODEL.history.csv / MODEL.curves.svg beside
+// --model (empty without --model); is_set() stays false for them. Errors are
 // UsageError (exit 2) with the flag as WHERE: unknown flags (with "did you mean"), flags of
 // another subcommand, repeated flags, missing values, bad values, positional arguments,
 // missing required flags, inconsistent roles. `--config FILE` adds `key = value` lines
@@ -23,6 +26,8 @@
 //
 // Command-line tokens are split by CLI11 (each flag registered as an option taking 0 or 1
 // values, unknown tokens kept as extras); messages, values and checks are deepcross's own.
+// The config file has its own reader: CLI11's config parser keeps no line numbers (WHERE must
+// be FILE:LINE) and gives `[sections]`, quotes and arrays TOML/INI meanings.
 #pragma once
 
 #include <nlohmann/json.hpp>
