@@ -14,8 +14,8 @@
 //   nlohmann::json stored = options.model_config_json();   // goes into the model file
 //
 // Rules. `--flag value` and `--flag=value`; flags of type kFlag are bare (`--no-label`, also
-// `--no-label=true|false`); a value that starts with '-' and a letter must use `--flag=value`
-// (`--seed -1`, `--output -` work as they are). An explicit empty value is a missing value.
+// `--no-label=true|false`); a value starting with '-', other than a number (`--seed -1`) or
+// '-' alone (`--output -`), must be written `--flag=-value`. An empty value is a missing value.
 // Train's --history and --curves default to MODEL.history.csv / MODEL.curves.svg beside
 // --model (empty without --model); is_set() stays false for them. Errors are
 // UsageError (exit 2) with the flag as WHERE: unknown flags (with "did you mean"), flags of
