@@ -13,7 +13,8 @@ class ChunkParser {
         out_(out),
         splitter_(layout.separator, layout.quoted),
         numeric_(layout.numeric),
-        categorical_(layout.categorical) {
+        categorical_(layout.categorical),
+        hashes_(layout.categorical) {
     out_.numeric.resize(layout.numeric);
     out_.dictionaries.resize(layout.categorical);
     out_.codes.resize(layout.categorical);
@@ -119,8 +120,14 @@ class ChunkParser {
     // The row is valid: commit it.
     if (has_label) out_.labels.push_back(label);
     for (size_t j = 0; j < numeric_.size(); ++j) out_.numeric[j].push_back(numeric_[j]);
+    // Hash every categorical value and prefetch its slot first: the lookups then wait for
+    // memory together rather than one after another.
     for (size_t j = 0; j < categorical_.size(); ++j) {
-      out_.codes[j].push_back(out_.dictionaries[j].intern(categorical_[j]));
+      hashes_[j] = StringInterner::hash_bytes(categorical_[j]);
+      out_.dictionaries[j].prefetch(hashes_[j]);
+    }
+    for (size_t j = 0; j < categorical_.size(); ++j) {
+      out_.codes[j].push_back(out_.dictionaries[j].intern(categorical_[j], hashes_[j]));
     }
     ++out_.rows;
     return true;
@@ -132,13 +139,20 @@ class ChunkParser {
   std::vector<std::string_view> fields_;
   std::vector<float> numeric_;                 // the current row's numeric values
   std::vector<std::string_view> categorical_;  // the current row's categorical values
+  std::vector<uint64_t> hashes_;               // and their hashes
 };
 
 }  // namespace
 
-ParsedChunk parse_chunk(std::string_view text, const RowLayout& layout) {
+ParsedChunk parse_chunk(std::string_view text, const RowLayout& layout,
+                        const std::vector<size_t>& expected_distinct) {
   ParsedChunk out;
-  ChunkParser(layout, out).run(text);
+  out.bytes = text.size();
+  ChunkParser parser(layout, out);
+  for (size_t j = 0; j < expected_distinct.size() && j < out.dictionaries.size(); ++j) {
+    out.dictionaries[j].reserve(expected_distinct[j]);
+  }
+  parser.run(text);
   return out;
 }
 

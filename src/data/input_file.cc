@@ -1,6 +1,7 @@
 #include "data/input_file.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
 
@@ -54,6 +55,8 @@ InputFile::InputFile(std::string path) : path_(std::move(path)) {
   }
   head_.resize(n);
   head_eof_ = n < kRawBlock;
+  struct stat info;
+  if (::fstat(fd_, &info) == 0 && S_ISREG(info.st_mode)) size_hint_ = info.st_size;
   if (n >= 2 && static_cast<unsigned char>(head_[0]) == 0x1f &&
       static_cast<unsigned char>(head_[1]) == 0x8b) {
     inflater_ = std::make_unique<Inflater>();
@@ -62,6 +65,13 @@ InputFile::InputFile(std::string path) : path_(std::move(path)) {
     inflater_->stream.avail_in = static_cast<uInt>(inflater_->input.size());
     inflater_->raw_eof = head_eof_;
     head_.clear();
+    // The gzip trailer ends with the member's uncompressed size modulo 2^32, little endian.
+    unsigned char isize[4];
+    if (size_hint_ >= 18 && ::pread(fd_, isize, 4, size_hint_ - 4) == 4) {
+      size_hint_ = isize[0] | isize[1] << 8 | isize[2] << 16 | static_cast<size_t>(isize[3]) << 24;
+    } else {
+      size_hint_ = 0;
+    }
   }
 }
 

@@ -24,6 +24,8 @@ class ByteSource {
   virtual size_t read(char* dst, size_t capacity) = 0;
   // The name used in error messages (the path, or the caller's name for in-memory text).
   virtual const std::string& name() const = 0;
+  // A guess of the total bytes read() will return (0: no idea), for reserving memory.
+  virtual size_t size_hint() const = 0;
 };
 
 class InputFile : public ByteSource {
@@ -35,6 +37,8 @@ class InputFile : public ByteSource {
 
   size_t read(char* dst, size_t capacity) override;
   const std::string& name() const override { return path_; }
+  // Plain: the file size. Gzip: the size its last member's trailer records (modulo 2^32).
+  size_t size_hint() const override { return size_hint_; }
   bool compressed() const { return inflater_ != nullptr; }
 
  private:
@@ -48,6 +52,7 @@ class InputFile : public ByteSource {
   size_t head_pos_ = 0;
   bool head_eof_ = false;  // the whole file fitted in head_
   std::unique_ptr<Inflater> inflater_;
+  size_t size_hint_ = 0;
 };
 
 // In-memory text (e.g. an HTTP request body); the view must outlive the source.
@@ -56,6 +61,7 @@ class MemorySource : public ByteSource {
   MemorySource(std::string_view text, std::string name) : text_(text), name_(std::move(name)) {}
   size_t read(char* dst, size_t capacity) override;
   const std::string& name() const override { return name_; }
+  size_t size_hint() const override { return text_.size(); }
 
  private:
   std::string_view text_;

@@ -70,8 +70,15 @@ uint32_t StringInterner::intern(std::string_view s, uint64_t hash) {
   return code;
 }
 
-void StringInterner::grow() {
-  const size_t capacity = slots_.empty() ? 64 : 2 * slots_.size();
+void StringInterner::reserve(size_t n) {
+  size_t capacity = slots_.empty() ? 64 : slots_.size();
+  while (capacity < 2 * (n + 1)) capacity *= 2;
+  if (capacity > slots_.size()) rehash(capacity);
+  hashes_.reserve(n);
+  offsets_.reserve(n + 1);
+}
+
+void StringInterner::rehash(size_t capacity) {
   std::vector<Slot> old(capacity);
   old.swap(slots_);
   mask_ = capacity - 1;

@@ -31,6 +31,15 @@ class StringInterner {
   // The same, with `hash` == hash_bytes(s) already known.
   uint32_t intern(std::string_view s, uint64_t hash);
 
+  // Starts loading the slot where a value with this hash would be looked up, so that several
+  // lookups can wait for memory at once (call it a few lookups ahead).
+  void prefetch(uint64_t hash) const {
+    if (!slots_.empty()) __builtin_prefetch(&slots_[hash & mask_]);
+  }
+
+  // Makes room for `n` values without rehashing (codes are unaffected).
+  void reserve(size_t n);
+
   size_t size() const { return hashes_.size(); }
   std::string_view value(uint32_t code) const {
     return std::string_view(arena_).substr(offsets_[code], offsets_[code + 1] - offsets_[code]);
@@ -43,7 +52,8 @@ class StringInterner {
   static uint64_t hash_bytes(std::string_view s);
 
  private:
-  void grow();
+  void grow() { rehash(slots_.empty() ? 64 : 2 * slots_.size()); }
+  void rehash(size_t capacity);  // a power of two above 2 * size()
 
   struct Slot {
     uint64_t key = 0;   // the bytes, zero-padded (length <= 8), or the hash (longer)

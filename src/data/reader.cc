@@ -151,6 +151,13 @@ class TableBuilder {
     table_.label_name = has_label ? label_name : std::string();
   }
 
+  // Makes room for `rows` rows in all, so columns do not grow by repeated copying.
+  void reserve(size_t rows) {
+    if (table_.has_label) table_.labels.reserve(rows);
+    for (auto& c : table_.numeric) c.values.reserve(rows);
+    for (auto& c : table_.categorical) c.codes.reserve(rows);
+  }
+
   void skip(size_t count) { table_.skipped_lines += count; }
   void note(std::string what, std::string where) {
     if (bad_lines_ && bad_lines_->size() < kMaxReportedBadLines) {
@@ -178,8 +185,12 @@ class TableBuilder {
     for (size_t j = 0; j < c.codes.size(); ++j) {
       const StringInterner& local = c.dictionaries[j];
       global.resize(local.size());
-      for (uint32_t code = 0; code < local.size(); ++code) {
-        global[code] = dictionaries_[j].intern(local.value(code), local.hash(code));
+      StringInterner& dictionary = dictionaries_[j];
+      constexpr uint32_t kAhead = 8;  // lookups in flight (see StringInterner::prefetch)
+      const uint32_t n = static_cast<uint32_t>(local.size());
+      for (uint32_t code = 0; code < n; ++code) {
+        if (code + kAhead < n) dictionary.prefetch(local.hash(code + kAhead));
+        global[code] = dictionary.intern(local.value(code), local.hash(code));
       }
       auto& dst = table_.categorical[j].codes;
       const size_t base = dst.size();
@@ -270,14 +281,15 @@ class SourceReader {
     // Parses `text` with `layout` (here, or on a worker thread) and merges in order.
     auto submit = [&](std::string text, std::shared_ptr<const RowLayout> layout, bool decides) {
       if (opts_.threads == 1) {
-        ParsedChunk chunk = parse_chunk(text, *layout);
+        ParsedChunk chunk = parse_chunk(text, *layout, expected_distinct_);
         merge(chunk, *layout, decides);
         return;
       }
-      inflight.push_back(
-          {std::async(std::launch::async,
-                      [text = std::move(text), layout] { return parse_chunk(text, *layout); }),
-           layout, decides});
+      inflight.push_back({std::async(std::launch::async,
+                                     [text = std::move(text), layout, hint = expected_distinct_] {
+                                       return parse_chunk(text, *layout, hint);
+                                     }),
+                          layout, decides});
       if (inflight.size() >= static_cast<size_t>(opts_.threads)) merge_oldest(inflight);
     };
     bool more = true;
@@ -520,7 +532,18 @@ class SourceReader {
     for (const LineProblem& p : c.problems) {
       builder_.note(p.what, where(next_line_ + p.line, p.column, layout));
     }
+    if (!reserved_ && c.rows > 0 && c.bytes >= (size_t{1} << 16) && source_.size_hint() > 0) {
+      // Room for the rows the whole source likely holds, at this block's bytes per row.
+      const double estimate = 1.05 * static_cast<double>(source_.size_hint()) /
+                              static_cast<double>(c.bytes) * static_cast<double>(c.rows);
+      builder_.reserve(builder_.table().rows + static_cast<size_t>(estimate) + 16);
+      reserved_ = true;
+    }
     builder_.append(c);
+    expected_distinct_.resize(c.dictionaries.size());
+    for (size_t j = 0; j < c.dictionaries.size(); ++j) {
+      expected_distinct_[j] = c.dictionaries[j].size();
+    }
     if (c.trailing_blank > 0) {
       blank_first_ = next_line_ + c.trailing_first;
       blank_count_ = c.trailing_blank;
@@ -535,8 +558,10 @@ class SourceReader {
   BlockReader blocks_;
   std::shared_ptr<const RowLayout> layout_;
   bool width_decided_ = false;
-  size_t next_line_ = 1;    // the line number of the next block's first line
-  size_t blank_first_ = 0;  // blank lines seen after the last row, not yet judged
+  bool reserved_ = false;                  // table columns sized for this source
+  std::vector<size_t> expected_distinct_;  // per categorical column, from the last block
+  size_t next_line_ = 1;                   // the line number of the next block's first line
+  size_t blank_first_ = 0;                 // blank lines seen after the last row, not yet judged
   size_t blank_count_ = 0;
 };
 

@@ -5,16 +5,34 @@
 #include <cstring>
 #include <limits>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 namespace deepcross {
 
 FieldProblem FieldSplitter::split(std::string_view line, std::vector<std::string_view>& fields) {
   fields.clear();
   if (quoted_ && line.find('"') != std::string_view::npos) return split_quoted(line, fields);
-  // Fields are short (Criteo's average 6 bytes): a plain byte loop beats memchr calls.
+  // Fields are short (Criteo's average 6 bytes): rather than a memchr call per field, find
+  // the separators 16 bytes at a time (SSE2, baseline on x86-64), then byte by byte.
   const char* p = line.data();
   const char* end = p + line.size();
   const char* start = p;
   const char separator = separator_;
+#if defined(__SSE2__)
+  const __m128i wanted = _mm_set1_epi8(separator);
+  for (; end - p >= 16; p += 16) {
+    const __m128i bytes = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+    unsigned mask = static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(bytes, wanted)));
+    while (mask != 0) {
+      const char* hit = p + __builtin_ctz(mask);
+      fields.emplace_back(start, hit - start);
+      start = hit + 1;
+      mask &= mask - 1;
+    }
+  }
+#endif
   for (; p != end; ++p) {
     if (*p == separator) {
       fields.emplace_back(start, p - start);

@@ -58,6 +58,14 @@ TEST(InputFileTest, ReadsGzipMembersTransparently) {
   EXPECT_EQ(read_all(multi, 3), "first\nsecond\n");
 }
 
+TEST(InputFileTest, GuessesTheSizeForReserving) {
+  ReaderTempDir dir;
+  const std::string text(5000, 'a');
+  EXPECT_EQ(InputFile(dir.write("p.tsv", text)).size_hint(), 5000u);
+  EXPECT_EQ(InputFile(dir.write("p.tsv.gz", gzip_bytes(text))).size_hint(), 5000u);
+  EXPECT_EQ(MemorySource(text, "m").size_hint(), 5000u);
+}
+
 TEST(InputFileTest, MissingFileNamesPathAndReason) {
   ReaderTempDir dir;
   const std::string path = dir.file("nope.tsv");

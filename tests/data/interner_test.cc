@@ -47,6 +47,19 @@ TEST(InternerTest, GrowsAndKeepsEveryCode) {
   for (const auto& [s, code] : expected) ASSERT_EQ(d.value(code), s);
 }
 
+TEST(InternerTest, ReserveAndPrefetchDoNotChangeCodes) {
+  StringInterner a, b;
+  b.prefetch(StringInterner::hash_bytes("x"));  // harmless on an empty interner
+  b.reserve(10000);
+  for (int i = 0; i < 3000; ++i) {
+    const std::string s = "v" + std::to_string(i % 1700);
+    b.prefetch(StringInterner::hash_bytes(s));
+    EXPECT_EQ(a.intern(s), b.intern(s));
+    if (i == 100) b.reserve(5);  // smaller than the size: no effect
+  }
+  EXPECT_EQ(a.values(), b.values());
+}
+
 TEST(InternerTest, MergesWithRememberedHashes) {
   StringInterner local, global;
   global.intern("b");

@@ -588,8 +588,14 @@ TEST(ReaderTest, SameCsvTableForEveryThreadCountAndBlockSize) {
   for (int i = 0; i < 800; ++i) {
     text += std::to_string(rng.below(2)) + ",";
     const uint64_t k = rng.below(60);
-    text += k % 5 == 0 ? "\"q,\"\"" + std::to_string(k) + "\"\"\"" : std::to_string(k);
-    text += "," + (rng.below(7) == 0 ? std::string() : std::to_string(rng.below(1000))) + ",";
+    if (k % 5 == 0) {
+      text.append("\"q,\"\"").append(std::to_string(k)).append("\"\"\"");
+    } else {
+      text.append(std::to_string(k));
+    }
+    text.append(",");
+    if (rng.below(7) != 0) text.append(std::to_string(rng.below(1000)));
+    text.append(",");
     text += rng.below(2) ? "\"ignored, quoted\"\n" : "x\r\n";
   }
   const Table reference = parse_table(text, "d.csv", csv_options());
