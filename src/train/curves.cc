@@ -169,7 +169,7 @@ struct Panel {
 
 class SvgWriter {
  public:
-  SvgWriter(const History& h, const std::string& title) : h_(h), title_(xml_escape(title)) {}
+  SvgWriter(const History& h, const std::string& title) : h_(h), title_(escape_xml_text(title)) {}
 
   std::string render() {
     out_ += "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
@@ -359,7 +359,7 @@ NiceAxis nice_axis(double min, double max, int target_ticks) {
   return axis;
 }
 
-std::string xml_escape(const std::string& text) {
+std::string escape_xml_text(const std::string& text) {
   std::string out;
   out.reserve(text.size());
   for (size_t i = 0; i < text.size();) {

@@ -37,6 +37,6 @@ struct NiceAxis {
 NiceAxis nice_axis(double min, double max, int target_ticks = 5);
 
 // Escapes `text` for XML character data and attribute values (see above).
-std::string xml_escape(const std::string& text);
+std::string escape_xml_text(const std::string& text);
 
 }  // namespace deepcross

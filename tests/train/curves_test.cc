@@ -508,17 +508,17 @@ TEST(CurvesTest, TitleWithControlCharactersAndBadUtf8StaysWellFormed) {
   EXPECT_NE(shown.find(" end\xEF\xBF\xBD"), std::string::npos) << shown;
 }
 
-TEST(XmlEscapeTest, KeepsValidTextAndReplacesWhatXmlForbids) {
-  EXPECT_EQ(xml_escape("plain"), "plain");
-  EXPECT_EQ(xml_escape("<&>\"'"), "&lt;&amp;&gt;&quot;&apos;");
-  EXPECT_EQ(xml_escape("tab\tnl\ncr\r"), "tab\tnl\ncr\r");
-  EXPECT_EQ(xml_escape("é — 𝔸"), "é — 𝔸");
+TEST(EscapeXmlTextTest, KeepsValidTextAndReplacesWhatXmlForbids) {
+  EXPECT_EQ(escape_xml_text("plain"), "plain");
+  EXPECT_EQ(escape_xml_text("<&>\"'"), "&lt;&amp;&gt;&quot;&apos;");
+  EXPECT_EQ(escape_xml_text("tab\tnl\ncr\r"), "tab\tnl\ncr\r");
+  EXPECT_EQ(escape_xml_text("é — 𝔸"), "é — 𝔸");
   const std::string r = "\xEF\xBF\xBD";
-  EXPECT_EQ(xml_escape("\x01"), r);
-  EXPECT_EQ(xml_escape("\xC0\x80"), r + r);                  // overlong NUL
-  EXPECT_EQ(xml_escape("\xEF\xBF\xBE"), r);                  // U+FFFE is not an XML Char
-  EXPECT_EQ(xml_escape("\xF4\x90\x80\x80"), r + r + r + r);  // beyond U+10FFFF
-  EXPECT_EQ(xml_escape("\xE2\x82"), r + r);                  // truncated
+  EXPECT_EQ(escape_xml_text("\x01"), r);
+  EXPECT_EQ(escape_xml_text("\xC0\x80"), r + r);                  // overlong NUL
+  EXPECT_EQ(escape_xml_text("\xEF\xBF\xBE"), r);                  // U+FFFE is not an XML Char
+  EXPECT_EQ(escape_xml_text("\xF4\x90\x80\x80"), r + r + r + r);  // beyond U+10FFFF
+  EXPECT_EQ(escape_xml_text("\xE2\x82"), r + r);                  // truncated
 }
 
 TEST(NiceAxisTest, TypicalRanges) {

@@ -112,7 +112,10 @@ TEST(ProgressTest, FinishBlanksTheTerminalLineOnceAndStopsUpdates) {
   p.update(3, 0.7, 1000);
   const std::string drawn = out.taken();
   p.finish();
-  EXPECT_EQ(out.taken(), "\r" + std::string(drawn.size() - 1, ' ') + "\r");
+  std::string blank(drawn.size() + 1, ' ');  // '\r', as many spaces as were drawn, '\r'
+  blank.front() = '\r';
+  blank.back() = '\r';
+  EXPECT_EQ(out.taken(), blank);
   p.finish();
   clock.now += 5;
   p.update(4, 0.6, 1000);
