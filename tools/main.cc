@@ -1,20 +1,70 @@
-// deepcross: the command-line tool. Subcommands are wired in as they land.
+// deepcross: train, evaluate, serve and explain Deep & Cross Network CTR models.
+// main parses the subcommand and its flags, dispatches, and is the one place that catches
+// errors: "deepcross: error: WHAT (WHERE)" on stderr, exit 1 (data, files, models) or 2 (usage).
 #include <cstdio>
-#include <cstring>
 #include <exception>
+#include <map>
+#include <new>
+#include <string>
+#include <vector>
 
+#include "cli/options.h"
+#include "cli/suggest.h"
+#include "commands.h"
 #include "deepcross/error.h"
+
+namespace {
+
+using Command = int (*)(const deepcross::Options&);
+
+int dispatch(int argc, char** argv) {
+  using namespace deepcross;
+  const std::map<std::string, Command> commands = {
+      {"train", run_train}, {"eval", run_eval},   {"predict", run_predict},
+      {"info", run_info},   {"synth", run_synth},
+  };
+  if (argc < 2) {
+    std::fputs(overview_text().c_str(), stderr);
+    return 2;
+  }
+  const std::string sub = argv[1];
+  if (sub == "--help" || sub == "-h" || sub == "help") {
+    std::fputs(overview_text().c_str(), stderr);
+    return 0;
+  }
+  if (sub == "--version") {
+    std::printf("deepcross 0.1.0\n");
+    return 0;
+  }
+  auto it = commands.find(sub);
+  if (it == commands.end()) {
+    std::vector<std::string_view> names;
+    for (const auto& [name, fn] : commands) names.push_back(name);
+    std::string what = "unknown subcommand '" + sub + "'";
+    const std::string near = closest_name(sub, names);
+    what += near.empty() ? " (try deepcross --help)" : " (did you mean " + near + "?)";
+    throw UsageError(what, sub);
+  }
+  std::vector<std::string> args(argv + 2, argv + argc);
+  if (wants_help(args)) {
+    std::fputs(help_text(sub).c_str(), stderr);
+    return 0;
+  }
+  const Options options = parse_options(sub, args);
+  return it->second(options);
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
   try {
-    if (argc < 2 || std::strcmp(argv[1], "--help") == 0) {
-      std::fprintf(stderr, "usage: deepcross SUBCOMMAND [FLAGS]\n");
-      return argc < 2 ? 2 : 0;
-    }
-    throw deepcross::UsageError(std::string("unknown subcommand '") + argv[1] + "'", argv[1]);
+    return dispatch(argc, argv);
   } catch (const deepcross::Error& e) {
     std::fprintf(stderr, "deepcross: error: %s\n", e.message().c_str());
     return e.exit_code();
+  } catch (const std::bad_alloc&) {
+    std::fprintf(stderr, "deepcross: error: out of memory\n");
+    return 1;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "deepcross: error: %s\n", e.what());
     return 1;

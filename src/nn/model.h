@@ -86,6 +86,8 @@ class Model {
   // Intermediate activations of the last forward, for tests: x0 and x_L.
   ConstMatrixView<T> last_x0() const { return {x0_.data(), batch_, embeddings_.width()}; }
   ConstMatrixView<T> last_cross_out() const { return cross_out_; }
+  // The logits of the last forward (B x n_out).
+  ConstMatrixView<T> last_logits() const { return {logits_.data(), batch_, outputs()}; }
 
  private:
   ModelConfig config_;

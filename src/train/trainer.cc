@@ -1,0 +1,195 @@
+#include "train/trainer.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstring>
+#include <limits>
+
+#include "core/rng.h"
+#include "deepcross/error.h"
+#include "loss/loss.h"
+#include "metrics/metrics.h"
+
+namespace deepcross {
+namespace {
+
+double now_seconds() {
+  using clock = std::chrono::steady_clock;
+  return std::chrono::duration<double>(clock::now().time_since_epoch()).count();
+}
+
+// Copies rows `idx[0..n)` of `data` into contiguous batch buffers.
+void gather(const EncodedData& data, const uint32_t* idx, int n, std::vector<float>& x_num,
+            std::vector<int32_t>& x_cat, std::vector<float>& labels) {
+  const int d = data.num_numeric, c = data.num_categorical;
+  for (int i = 0; i < n; ++i) {
+    const size_t r = idx[i];
+    if (d) std::memcpy(&x_num[static_cast<size_t>(i) * d], &data.x_num[r * d], sizeof(float) * d);
+    if (c) std::memcpy(&x_cat[static_cast<size_t>(i) * c], &data.x_cat[r * c], sizeof(int32_t) * c);
+    labels[i] = data.labels[r];
+  }
+}
+
+bool improves(Monitor m, const Evaluation& e, const Evaluation& best, bool have_best) {
+  const double v = m == Monitor::kValAuc ? e.auc : e.loss;
+  const double b = m == Monitor::kValAuc ? best.auc : best.loss;
+  if (!have_best) return true;
+  if (std::isnan(v)) return false;
+  if (std::isnan(b)) return true;
+  return m == Monitor::kValAuc ? v > b : v < b;
+}
+
+}  // namespace
+
+Trainer::Trainer(Model<float>& model, const TrainerOptions& options)
+    : model_(&model), options_(options) {}
+
+TrainSummary Trainer::fit(const EncodedData& train, const EncodedData& valid,
+                          const EpochCallback& on_epoch, const StepCallback& on_step) {
+  Model<float>& model = *model_;
+  const int B = options_.batch_size;
+  const size_t n = train.rows;
+  if (!train.has_labels || !valid.has_labels) throw DataError("training data needs labels");
+  if (n < 2) throw DataError("training needs at least 2 rows, found " + std::to_string(n));
+  if (valid.rows == 0) throw DataError("the validation set is empty");
+  model.reserve(std::max(B, options_.eval_batch_size));
+  Adam<float> opt(model, options_.adam);
+  Rng shuffle_rng = Rng(options_.seed).split(2);
+  const int k = model.outputs();
+  std::vector<uint32_t> order(n);
+  for (size_t i = 0; i < n; ++i) order[i] = static_cast<uint32_t>(i);
+  std::vector<float> x_num(static_cast<size_t>(B) * train.num_numeric);
+  std::vector<int32_t> x_cat(static_cast<size_t>(B) * train.num_categorical);
+  std::vector<float> labels(B);
+  std::vector<float> epoch_probs, epoch_labels;
+  epoch_probs.reserve(n * k);
+  epoch_labels.reserve(n);
+
+  TrainSummary summary;
+  Evaluation best;
+  bool have_best = false;
+  std::vector<std::vector<float>> best_state;
+  const int64_t steps = static_cast<int64_t>((n + B - 1) / B);
+  for (int epoch = 1; epoch <= options_.epochs; ++epoch) {
+    const double t_epoch = now_seconds();
+    for (size_t i = n - 1; i > 0; --i) std::swap(order[i], order[shuffle_rng.below(i + 1)]);
+    epoch_probs.clear();
+    epoch_labels.clear();
+    double loss_sum = 0, step_seconds = 0;
+    size_t seen = 0;
+    int64_t step = 0;
+    for (size_t s = 0; s < n; s += B) {
+      const int len = static_cast<int>(std::min<size_t>(B, n - s));
+      ++step;
+      if (len < 2) continue;  // BatchNorm needs two rows
+      const double t0 = now_seconds();
+      gather(train, &order[s], len, x_num, x_cat, labels);
+      const Batch<float> batch{len, x_num.data(), x_cat.data(), labels.data()};
+      const double loss = model.train_step_gradients(batch);
+      opt.step();
+      step_seconds += now_seconds() - t0;
+      // The training-mode predictions of this step, for the epoch's train AUC.
+      ConstMatrixView<float> logits = model.last_logits();
+      const size_t at = epoch_probs.size();
+      epoch_probs.resize(at + static_cast<size_t>(len) * k);
+      logits_to_probabilities<float>(logits, MatrixView<float>{&epoch_probs[at], len, k});
+      epoch_labels.insert(epoch_labels.end(), labels.begin(), labels.begin() + len);
+      loss_sum += loss * len;
+      seen += len;
+      if (on_step) on_step(step, steps, loss_sum / seen, seen / std::max(step_seconds, 1e-9));
+    }
+    if (!std::isfinite(loss_sum)) {
+      throw DataError("training diverged: the loss is not finite in epoch " +
+                      std::to_string(epoch) + " (try a smaller --lr)");
+    }
+    summary.train_seconds += step_seconds;
+    const Evaluation train_eval = score(epoch_probs, epoch_labels, k);
+    const Evaluation val = evaluate(model, valid, options_.eval_batch_size);
+    EpochRecord rec;
+    rec.epoch = epoch;
+    rec.train_loss = seen ? loss_sum / seen : std::numeric_limits<double>::quiet_NaN();
+    rec.train_auc = train_eval.auc;
+    rec.val_loss = val.loss;
+    rec.val_auc = val.auc;
+    rec.samples_per_s = seen / std::max(step_seconds, 1e-9);
+    rec.best = improves(options_.monitor, val, best, have_best);
+    if (rec.best) {
+      best = val;
+      have_best = true;
+      summary.best_epoch = epoch;
+      best_state.clear();
+      for (auto& t : model.tensors()) best_state.emplace_back(t.value, t.value + t.size);
+    }
+    rec.seconds = now_seconds() - t_epoch;
+    summary.history.add(rec);
+    summary.epochs_run = epoch;
+    if (on_epoch) on_epoch(rec);
+    if (options_.patience > 0 && epoch - summary.best_epoch >= options_.patience) break;
+  }
+  // Restore the best epoch's parameters and running statistics.
+  if (!best_state.empty()) {
+    size_t i = 0;
+    for (auto& t : model.tensors()) {
+      std::copy(best_state[i].begin(), best_state[i].end(), t.value);
+      ++i;
+    }
+  }
+  summary.best_valid = best;
+  summary.train_samples_per_s =
+      summary.train_seconds > 0
+          ? static_cast<double>(n) * summary.epochs_run / summary.train_seconds
+          : 0;
+  return summary;
+}
+
+std::vector<float> predict_probabilities(Model<float>& model, const EncodedData& data,
+                                         int batch_size) {
+  const int k = model.outputs();
+  const int B = std::min(batch_size, model.max_batch() > 0 ? model.max_batch() : batch_size);
+  if (model.max_batch() < B) model.reserve(B);
+  std::vector<float> out(data.rows * k);
+  const int d = data.num_numeric, c = data.num_categorical;
+  for (size_t s = 0; s < data.rows; s += B) {
+    const int len = static_cast<int>(std::min<size_t>(B, data.rows - s));
+    const Batch<float> batch{len, d ? &data.x_num[s * d] : nullptr,
+                             c ? &data.x_cat[s * c] : nullptr, nullptr};
+    ConstMatrixView<float> logits = model.forward(batch, Mode::kEval);
+    logits_to_probabilities<float>(logits, MatrixView<float>{&out[s * k], len, k});
+  }
+  return out;
+}
+
+Evaluation score(const std::vector<float>& probs, const std::vector<float>& labels, int k) {
+  Evaluation e;
+  e.rows = labels.size();
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  if (labels.empty()) {
+    e.loss = e.auc = e.accuracy = nan;
+    return e;
+  }
+  auto auc_or_nan = [&](auto fn) {
+    try {
+      return fn();
+    } catch (const DataError&) {
+      return nan;  // one class only: AUC undefined
+    }
+  };
+  if (k == 1) {
+    e.loss = log_loss(probs, labels);
+    e.auc = auc_or_nan([&] { return roc_auc(probs, labels); });
+    e.accuracy = nan;
+  } else {
+    e.loss = log_loss_multiclass(probs, labels, k);
+    e.auc = auc_or_nan([&] { return macro_auc_ovr(probs, labels, k); });
+    e.accuracy = accuracy(probs, labels, k);
+  }
+  return e;
+}
+
+Evaluation evaluate(Model<float>& model, const EncodedData& data, int batch_size) {
+  if (!data.has_labels) throw DataError("evaluation needs labels");
+  return score(predict_probabilities(model, data, batch_size), data.labels, model.outputs());
+}
+
+}  // namespace deepcross

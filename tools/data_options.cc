@@ -1,0 +1,33 @@
+#include "data_options.h"
+
+#include "commands.h"
+
+namespace deepcross {
+
+ReadOptions layout_from_options(const Options& options) {
+  ReadOptions o;
+  o.format = parse_format(options.get_string("format"));
+  o.label = options.get_string("label");
+  o.numeric = options.get_string_list("numeric");
+  o.categorical = options.get_string_list("categorical");
+  o.ignore = options.get_string_list("ignore");
+  o.classes = options.get_int("classes");
+  o.bad_lines = parse_bad_lines(options.get_string("bad-lines"));
+  o.threads = thread_count(options);
+  return o;
+}
+
+Table read_checked(const std::vector<std::string>& paths, const ReadOptions& layout,
+                   const std::string& what) {
+  std::vector<BadLine> bad;
+  Table t = read_table(paths, layout, &bad);
+  if (t.skipped_lines > 0) {
+    std::string msg = "skipped " + std::to_string(t.skipped_lines) + " malformed line" +
+                      (t.skipped_lines == 1 ? "" : "s") + " of the " + what;
+    if (!bad.empty()) msg += " (first: " + bad.front().what + " (" + bad.front().where + "))";
+    warn(msg);
+  }
+  return t;
+}
+
+}  // namespace deepcross

@@ -1,0 +1,19 @@
+// Reading data files the way the flags (train) or the model (eval, predict) say.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "cli/options.h"
+#include "data/reader.h"
+#include "data/table.h"
+
+namespace deepcross {
+
+// The layout flags of `train`: --format --label --numeric --categorical --ignore --classes.
+ReadOptions layout_from_options(const Options& options);
+// Reads `paths`, reporting skipped lines (under --bad-lines skip) as a warning naming `what`.
+Table read_checked(const std::vector<std::string>& paths, const ReadOptions& layout,
+                   const std::string& what);
+
+}  // namespace deepcross

@@ -1,0 +1,199 @@
+// deepcross train: read, split, fit the preprocessing on the training rows, train with early
+// stopping, checkpoint the best epoch, score the test rows, write the model, the history and
+// the curves, and print the final JSON on stdout.
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <numeric>
+
+#include "commands.h"
+#include "core/blas.h"
+#include "data/split.h"
+#include "data_options.h"
+#include "deepcross/error.h"
+#include "io/model_io.h"
+#include "train/curves.h"
+#include "train/progress.h"
+#include "train/trainer.h"
+
+namespace deepcross {
+namespace {
+
+ModelConfig model_config(const Options& o, const Preprocessor& pre) {
+  ModelConfig c;
+  c.num_numeric = static_cast<int>(pre.numeric_names().size());
+  c.vocab_sizes = pre.vocab_sizes();
+  c.embed_max = o.get_int("embed-max");
+  if (!parse_cross_type(o.get_string("cross"), &c.cross))
+    throw UsageError("unknown cross type", "--cross");
+  if (!parse_structure(o.get_string("structure"), &c.structure))
+    throw UsageError("unknown structure", "--structure");
+  c.cross_layers = o.get_int("cross-layers");
+  c.low_rank = o.get_int("low-rank");
+  c.experts = o.get_int("experts");
+  c.mlp = o.get_int_list("mlp");
+  c.dropout = o.get_float("dropout");
+  c.classes = o.get_int("classes");
+  return c;
+}
+
+TrainerOptions trainer_options(const Options& o) {
+  TrainerOptions t;
+  t.batch_size = o.get_int("batch-size");
+  t.epochs = o.get_int("epochs");
+  t.patience = o.get_int("patience");
+  t.monitor = o.get_string("monitor") == "val_logloss" ? Monitor::kValLogloss : Monitor::kValAuc;
+  t.adam.lr = o.get_float("lr");
+  t.adam.weight_decay = o.get_float("weight-decay");
+  t.adam.mode =
+      o.get_string("optimizer-mode") == "lazy" ? OptimizerMode::kLazy : OptimizerMode::kExact;
+  t.seed = static_cast<uint64_t>(o.get_int("seed"));
+  t.eval_batch_size = o.get_int("eval-batch-size");
+  return t;
+}
+
+// The rows of a table, in order.
+std::vector<uint32_t> all_rows(size_t n) {
+  std::vector<uint32_t> r(n);
+  std::iota(r.begin(), r.end(), 0u);
+  return r;
+}
+
+std::string default_beside(const Options& o, const char* flag, const char* suffix) {
+  return o.is_set(flag) ? o.get_string(flag) : o.get_string("model") + suffix;
+}
+
+nlohmann::json number_or_null(double v) {
+  return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(nullptr);
+}
+
+}  // namespace
+
+int run_train(const Options& o) {
+  const auto t_start = std::chrono::steady_clock::now();
+  const int threads = thread_count(o);
+  set_blas_threads(threads);
+  std::fputs(o.describe().c_str(), stderr);
+
+  ReadOptions layout = layout_from_options(o);
+  const uint64_t seed = static_cast<uint64_t>(o.get_int("seed"));
+  const std::string model_path = o.get_string("model");
+  const bool has_valid = o.is_set("valid"), has_test = o.is_set("test");
+
+  // Read and split. The preprocessing sees only the training rows.
+  Table data = read_checked({o.get_string("data")}, layout, "training data");
+  Table valid_table, test_table;
+  std::vector<uint32_t> train_rows, valid_rows, test_rows;
+  if (has_valid && has_test) {
+    train_rows = all_rows(data.rows);
+  } else {
+    // Missing splits come from --data: 64/16/20 without either file, 80/20 with one.
+    const double test_fraction = has_test ? 0.0 : 0.2;
+    const double valid_fraction = has_valid ? 0.0 : 0.2;
+    Split s = split_rows(data.rows, seed, test_fraction, valid_fraction);
+    train_rows = std::move(s.train);
+    valid_rows = std::move(s.valid);
+    test_rows = std::move(s.test);
+  }
+  if (has_valid) valid_table = read_checked({o.get_string("valid")}, layout, "validation data");
+  if (has_test) test_table = read_checked({o.get_string("test")}, layout, "test data");
+
+  PreprocessOptions po;
+  po.min_count = o.get_int("min-count");
+  po.seed = seed;
+  po.quantile_sample = static_cast<size_t>(o.get_int("quantile-sample"));
+  po.quantiles = o.get_int("quantiles");
+  std::vector<std::string> warnings;
+  Preprocessor pre = Preprocessor::fit(data, train_rows, po, &warnings);
+  for (const auto& w : warnings) warn(w);
+
+  const EncodedData train = pre.encode(data, train_rows, threads);
+  const EncodedData valid = has_valid ? pre.encode(valid_table, {}, threads)
+                                      : pre.encode(data, valid_rows, threads);
+  const EncodedData test = has_test ? pre.encode(test_table, {}, threads)
+                                    : pre.encode(data, test_rows, threads);
+  std::fprintf(stderr, "data: %zu training, %zu validation, %zu test rows; %d numeric, %d categorical fields\n",
+               train.rows, valid.rows, test.rows, train.num_numeric, train.num_categorical);
+
+  TrainedModel tm;
+  tm.config = model_config(o, pre);
+  tm.preprocessor = std::move(pre);
+  tm.layout = layout;
+  tm.options = o.to_json();
+  tm.data = {{"rows", data.rows}, {"sha256", data.sha256}};
+  tm.model = std::make_unique<Model<float>>(tm.config, seed);
+  if (o.get_string("oov-init") == "zero") {
+    // The out-of-vocabulary row starts at zero: unseen values add no noise (SPEC, OOV).
+    for (auto& t : tm.model->embedding_tables()) {
+      std::fill(t.weight.data(), t.weight.data() + t.width, 0.0f);
+    }
+  }
+  std::fprintf(stderr, "model: %s cross, %s, D = %d, %zu parameters\n",
+               std::string(to_string(tm.config.cross)).c_str(),
+               std::string(to_string(tm.config.structure)).c_str(), tm.model->input_width(),
+               tm.model->parameter_count());
+
+  Trainer trainer(*tm.model, trainer_options(o));
+  std::unique_ptr<Progress> progress;
+  int epoch_no = 0;
+  std::fprintf(stderr, "%s\n", format_epoch_header().c_str());
+  auto on_step = [&](int64_t step, int64_t steps, double loss, double rate) {
+    if (!progress) {
+      progress = std::make_unique<Progress>(stderr, steps, "epoch " + std::to_string(epoch_no + 1));
+    }
+    progress->update(step, loss, rate);
+  };
+  auto on_epoch = [&](const EpochRecord& r) {
+    if (progress) progress->finish();
+    progress.reset();
+    ++epoch_no;
+    std::fprintf(stderr, "%s\n", format_epoch_row(r).c_str());
+    if (r.best) save_model(model_path, tm);  // checkpoint: atomic, the best epoch so far
+  };
+  TrainSummary summary = trainer.fit(train, valid, on_epoch, on_step);
+
+  const Evaluation test_eval = evaluate(*tm.model, test, trainer_options(o).eval_batch_size);
+  tm.training = {{"best_epoch", summary.best_epoch},
+                 {"epochs_run", summary.epochs_run},
+                 {"val_auc", number_or_null(summary.best_valid.auc)},
+                 {"val_logloss", number_or_null(summary.best_valid.loss)},
+                 {"test_auc", number_or_null(test_eval.auc)},
+                 {"test_logloss", number_or_null(test_eval.loss)}};
+  save_model(model_path, tm);
+
+  const std::string history_path = default_beside(o, "history", ".history.csv");
+  const std::string curves_path = default_beside(o, "curves", ".curves.svg");
+  summary.history.write_csv(history_path);
+  write_curves_svg(curves_path, summary.history,
+                   "deepcross — " + std::string(to_string(tm.config.cross)) + " cross, " +
+                       std::string(to_string(tm.config.structure)));
+
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - t_start).count();
+  nlohmann::json out = {{"best_epoch", summary.best_epoch},
+                        {"epochs_run", summary.epochs_run},
+                        {"val_auc", number_or_null(summary.best_valid.auc)},
+                        {"val_logloss", number_or_null(summary.best_valid.loss)},
+                        {"test_auc", number_or_null(test_eval.auc)},
+                        {"test_logloss", number_or_null(test_eval.loss)},
+                        {"train_samples_per_s", summary.train_samples_per_s},
+                        {"seconds", seconds},
+                        {"model", model_path}};
+  std::fprintf(stderr,
+               "best epoch %d of %d: val AUC %.5f; test AUC %.5f, test log loss %.5f\n"
+               "model: %s\nhistory: %s\ncurves: %s\n",
+               summary.best_epoch, summary.epochs_run, summary.best_valid.auc, test_eval.auc,
+               test_eval.loss, model_path.c_str(), history_path.c_str(), curves_path.c_str());
+  if (o.is_set("report")) {
+    // The same JSON, written atomically beside nothing else.
+    std::FILE* f = std::fopen(o.get_string("report").c_str(), "w");
+    if (!f) throw DataError("cannot write the report", o.get_string("report"));
+    const std::string text = out.dump(2) + "\n";
+    const bool ok = std::fwrite(text.data(), 1, text.size(), f) == text.size();
+    if (std::fclose(f) != 0 || !ok) throw DataError("cannot write the report", o.get_string("report"));
+  }
+  write_json_line(out.dump());
+  return 0;
+}
+
+}  // namespace deepcross

@@ -1,0 +1,94 @@
+// deepcross eval, predict, info: use a saved model.
+#include <cerrno>
+#include <charconv>
+#include <cstring>
+#include <cmath>
+#include <cstdio>
+#include <memory>
+
+#include "commands.h"
+#include "core/blas.h"
+#include "data_options.h"
+#include "deepcross/error.h"
+#include "io/model_io.h"
+#include "train/trainer.h"
+
+namespace deepcross {
+namespace {
+
+// Reads --data in the model's layout. Labels: required for eval, optional for predict.
+Table read_for_model(const Options& o, const TrainedModel& tm, LabelPolicy policy) {
+  ReadOptions layout = tm.layout;
+  layout.label_policy = policy;
+  layout.threads = thread_count(o);
+  return read_checked({o.get_string("data")}, layout, "data");
+}
+
+nlohmann::json number_or_null(double v) {
+  return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(nullptr);
+}
+
+}  // namespace
+
+int run_eval(const Options& o) {
+  const int threads = thread_count(o);
+  set_blas_threads(threads);
+  TrainedModel tm = load_model(o.get_string("model"));
+  const Table table = read_for_model(o, tm, LabelPolicy::kRequired);
+  const EncodedData data = tm.preprocessor.encode(table, {}, threads);
+  if (data.rows == 0) throw DataError("no rows to evaluate", o.get_string("data"));
+  const Evaluation e = evaluate(*tm.model, data, 8192);
+  nlohmann::json out = {{"rows", e.rows}, {"auc", number_or_null(e.auc)},
+                        {"logloss", number_or_null(e.loss)}};
+  if (tm.config.classes > 1) out["accuracy"] = e.accuracy;
+  write_json_line(out.dump());
+  return 0;
+}
+
+int run_predict(const Options& o) {
+  const int threads = thread_count(o);
+  set_blas_threads(threads);
+  TrainedModel tm = load_model(o.get_string("model"));
+  const Table table = read_for_model(o, tm, LabelPolicy::kOptional);
+  const EncodedData data = tm.preprocessor.encode(table, {}, threads);
+  const std::vector<float> probs = predict_probabilities(*tm.model, data, 8192);
+  const int k = tm.model->outputs();
+
+  std::FILE* out = stdout;
+  std::string path;
+  if (o.is_set("output")) {
+    path = o.get_string("output");
+    out = std::fopen(path.c_str(), "w");
+    if (!out) throw DataError(std::string("cannot open for writing: ") + std::strerror(errno), path);
+  }
+  // One line per row; probabilities in shortest round-trip form, classes comma-separated.
+  std::string buf;
+  buf.reserve(1 << 20);
+  char num[32];
+  bool ok = true;
+  for (size_t r = 0; r < data.rows; ++r) {
+    for (int c = 0; c < k; ++c) {
+      if (c) buf.push_back(',');
+      auto res = std::to_chars(num, num + sizeof num, probs[r * k + c]);
+      buf.append(num, res.ptr);
+    }
+    buf.push_back('\n');
+    if (buf.size() > (1 << 20) - 512) {
+      ok = ok && std::fwrite(buf.data(), 1, buf.size(), out) == buf.size();
+      buf.clear();
+    }
+  }
+  ok = ok && std::fwrite(buf.data(), 1, buf.size(), out) == buf.size();
+  ok = (out == stdout ? std::fflush(out) == 0 : std::fclose(out) == 0) && ok;
+  if (!ok) throw DataError("write failed", path.empty() ? "stdout" : path);
+  if (!path.empty()) std::fprintf(stderr, "wrote %zu predictions to %s\n", data.rows, path.c_str());
+  return 0;
+}
+
+int run_info(const Options& o) {
+  TrainedModel tm = load_model(o.get_string("model"));
+  write_json_line(model_info(tm).dump());
+  return 0;
+}
+
+}  // namespace deepcross
