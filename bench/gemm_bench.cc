@@ -27,6 +27,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <map>
 #include <set>
@@ -489,6 +490,16 @@ std::vector<std::string> openmp_runtimes() {
   return out;
 }
 
+// The 1-minute load average (/proc/loadavg), or 0 when unreadable.
+double load_average() {
+  std::ifstream in("/proc/loadavg");
+  std::string first;
+  in >> first;
+  double v = 0;
+  std::from_chars(first.data(), first.data() + first.size(), v);
+  return v;
+}
+
 int process_threads() {
   std::ifstream in("/proc/self/status");
   for (std::string line; std::getline(in, line);)
@@ -536,6 +547,17 @@ int run_main(int argc, char** argv) {
   if (omp.size() > 1)
     std::printf("gemm_bench: warning: more than one OpenMP runtime is loaded: %s\n",
                 omp_list.c_str());
+  // libgomp reads OMP_WAIT_POLICY once, when it loads: it can only be set from outside.
+  const char* wait_policy = std::getenv("OMP_WAIT_POLICY");
+  benchmark::AddCustomContext("omp_wait_policy",
+                              wait_policy ? wait_policy : "unset (libgomp: spin, then sleep)");
+  const double load = load_average();
+  if (load > omp_get_num_procs() && !(wait_policy && std::string_view(wait_policy) == "passive"))
+    std::printf(
+        "gemm_bench: warning: load average %.1f on %d CPUs: with more than one thread, "
+        "libgomp's spin-waiting threads lose their cores and each GEMM call can stall for "
+        "milliseconds; rerun with OMP_WAIT_POLICY=passive for 2-thread figures\n",
+        load, omp_get_num_procs());
 
   set_blas_threads(*std::max_element(opt.threads.begin(), opt.threads.end()));
   std::map<std::string, std::string> impls;
