@@ -2,7 +2,8 @@
 // the same parsed Table (data/table.h) the file readers build for the same rows, so one
 // encoding path serves files and requests. It trusts nothing in the body: whatever the bytes,
 // it returns a Table or throws RequestError (an HTTP status and a message), never crashes,
-// never recurses on the body's nesting, and allocates at most a small multiple of the body.
+// never recurses on the body's nesting, and uses memory linear in the body's size and in
+// rows x fields (rows <= max_rows).
 //
 //   RequestSchema schema;
 //   schema.fields = {{"I1", false}, {"C14", true}};  // the model's fields, in its order
@@ -25,7 +26,8 @@
 //   "0"), any other number as written in the body ("1.5", "1e3", "1.0" are three values,
 //   the bytes a TSV line would carry). null is missing ("").
 // - Absent fields are missing. Zero rows ({"rows": []}) give a Table with zero rows.
-// - 400: malformed JSON (the message gives the byte offset), invalid UTF-8, a top level that
+// - 400: malformed JSON (the message gives the byte offset), invalid UTF-8 in a string, a
+//   raw NUL byte anywhere (nlohmann's lexer would take it for the end), a top level that
 //   is not an object, "rows" missing, repeated or not an array, any other top-level key, a
 //   row that is not an object, an unknown or repeated key in a row, an object/array/boolean
 //   where a value belongs, a bad numeric value, nesting deeper than max_depth (checked as
@@ -40,10 +42,10 @@
 // LabelPolicy::kOptional), parsed by data/reader.h's parse_table as a file named "request",
 // always with BadLines::kError and one thread. A body without data lines (empty, blank
 // lines, or only the header for csv/tsv layouts) gives a Table with zero rows whose columns
-// are the layout's (Criteo I1..I13, C14..C39; otherwise --numeric then --categorical). More
-// than max_rows non-blank data lines: 413. The readers' errors become 400 with their
-// message; row = the 0-based data row (line - 1, or line - 2 after a header), field = the
-// column name when known.
+// are the layout's (Criteo I1..I13, C14..C39; otherwise --numeric then --categorical; a
+// header is then not checked). More than max_rows non-blank data lines: 413. The readers'
+// errors become 400 with their message; row = the 0-based data row (line - 1, or line - 2
+// after a header), field = the column name when known.
 //
 // Content types: "application/json" (a charset parameter, if given, must be utf-8) and
 // "text/tab-separated-values", case-insensitive, parameters allowed; anything else: 415.
