@@ -126,7 +126,7 @@ TEST(ParseOptions, UsageErrorsHaveExactMessages) {
        "--epochs"},
       {"train",
        {"--data", "d", "--cross-layers", "65"},
-       "--cross-layers 65: expected an integer in [1, 64]",
+       "--cross-layers 65: expected an integer in [0, 64]",
        "--cross-layers"},
       {"train", {"--data", "d", "--seed", "-1"}, "--seed -1: expected an integer >= 0", "--seed"},
       {"train",
