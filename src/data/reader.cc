@@ -14,6 +14,7 @@
 #include "data/input_file.h"
 #include "data/interner.h"
 #include "data/sha256.h"
+#include "data/table_builder.h"
 #include "data/text_fields.h"
 #include "deepcross/error.h"
 
@@ -68,6 +69,7 @@ void check_options(const ReadOptions& opts) {
                      "--classes");
   }
   DC_CHECK(opts.block_bytes > 0);
+  if (opts.format != Format::kCriteo) column_roles(opts);  // role conflicts, before any I/O
   if (opts.format != Format::kCriteo && opts.label.empty() &&
       opts.label_policy == LabelPolicy::kRequired) {
     throw UsageError(std::string("--label is required with --format ") +
@@ -106,117 +108,6 @@ bool valid_utf8(std::string_view s) {
   }
   return true;
 }
-
-// Accumulates the table over all sources: global dictionaries, label presence, bad lines.
-class TableBuilder {
- public:
-  TableBuilder(const ReadOptions& opts, std::vector<BadLine>* bad_lines)
-      : opts_(opts), bad_lines_(bad_lines) {
-    if (bad_lines_) bad_lines_->clear();
-    if (opts.label_policy == LabelPolicy::kRequired) has_label_ = true;
-    if (opts.label_policy == LabelPolicy::kAbsent) has_label_ = false;
-    if (opts.format == Format::kCriteo) {
-      std::vector<std::string> numeric, categorical;
-      for (int i = 1; i <= kCriteoNumeric; ++i) numeric.push_back("I" + std::to_string(i));
-      for (int i = 0; i < kCriteoCategorical; ++i) {
-        categorical.push_back("C" + std::to_string(kCriteoNumeric + 1 + i));
-      }
-      set_columns(numeric, categorical);
-    }
-  }
-
-  const ReadOptions& opts() const { return opts_; }
-  Table& table() { return table_; }
-  bool columns_set() const { return columns_set_; }
-
-  void set_columns(const std::vector<std::string>& numeric,
-                   const std::vector<std::string>& categorical) {
-    for (const auto& n : numeric) table_.numeric.push_back({n, {}});
-    for (const auto& n : categorical) table_.categorical.push_back({n, {}, {}});
-    dictionaries_.resize(categorical.size());
-    columns_set_ = true;
-  }
-
-  // A source's rows have (or lack) the label: the first source decides, the others agree.
-  void check_label(bool has_label, const std::string& where, const std::string& label_name) {
-    if (!has_label_) has_label_ = has_label;
-    if (*has_label_ != has_label) {
-      throw DataError(
-          has_label
-              ? "these rows have a label (" + label_name + ") but the rows read before them do not"
-              : "these rows have no label (" + label_name + ") but the rows read before them do",
-          where);
-    }
-    table_.has_label = has_label;
-    table_.label_name = has_label ? label_name : std::string();
-  }
-
-  // Makes room for `rows` rows in all, so columns do not grow by repeated copying.
-  void reserve(size_t rows) {
-    if (table_.has_label) table_.labels.reserve(rows);
-    for (auto& c : table_.numeric) c.values.reserve(rows);
-    for (auto& c : table_.categorical) c.codes.reserve(rows);
-  }
-
-  void skip(size_t count) { table_.skipped_lines += count; }
-  void note(std::string what, std::string where) {
-    if (bad_lines_ && bad_lines_->size() < kMaxReportedBadLines) {
-      bad_lines_->push_back({std::move(what), std::move(where)});
-    }
-  }
-
-  // Appends a chunk's rows, mapping its local categorical codes to global ones in order of
-  // first appearance: the chunk's dictionary is in its own first-appearance order, and
-  // chunks arrive in file order, so new values get global codes in file order.
-  void append(ParsedChunk& c) {
-    table_.rows += c.rows;
-    table_.source_rows.back() += c.rows;
-    if (table_.has_label) {
-      DC_CHECK(c.labels.size() == c.rows);
-      table_.labels.insert(table_.labels.end(), c.labels.begin(), c.labels.end());
-    }
-    DC_CHECK(c.numeric.size() == table_.numeric.size());
-    for (size_t j = 0; j < c.numeric.size(); ++j) {
-      auto& dst = table_.numeric[j].values;
-      dst.insert(dst.end(), c.numeric[j].begin(), c.numeric[j].end());
-    }
-    DC_CHECK(c.codes.size() == table_.categorical.size());
-    std::vector<uint32_t> global;
-    for (size_t j = 0; j < c.codes.size(); ++j) {
-      const StringInterner& local = c.dictionaries[j];
-      global.resize(local.size());
-      StringInterner& dictionary = dictionaries_[j];
-      constexpr uint32_t kAhead = 8;  // lookups in flight (see StringInterner::prefetch)
-      const uint32_t n = static_cast<uint32_t>(local.size());
-      for (uint32_t code = 0; code < n; ++code) {
-        if (code + kAhead < n) dictionary.prefetch(local.hash(code + kAhead));
-        global[code] = dictionary.intern(local.value(code), local.hash(code));
-      }
-      auto& dst = table_.categorical[j].codes;
-      const size_t base = dst.size();
-      dst.resize(base + c.codes[j].size());
-      const uint32_t* src = c.codes[j].data();
-      for (size_t r = 0; r < c.codes[j].size(); ++r) dst[base + r] = global[src[r]];
-    }
-  }
-
-  Table finish(std::string sha256) {
-    for (size_t j = 0; j < dictionaries_.size(); ++j) {
-      table_.categorical[j].dictionary = dictionaries_[j].values();
-    }
-    table_.sha256 = std::move(sha256);
-    if (!has_label_) table_.has_label = false;
-    return std::move(table_);
-  }
-
- private:
-  const ReadOptions& opts_;
-  std::vector<BadLine>* bad_lines_;
-  Table table_;
-  std::vector<StringInterner> dictionaries_;
-  bool columns_set_ = false;
-  std::optional<bool> has_label_;
-};
 
 // Cuts a byte source into blocks of whole lines (the last one may lack its '\n'), hashing
 // every byte on the way.
@@ -260,16 +151,15 @@ class BlockReader {
 // Reads one source (a file, or text in memory) into the builder.
 class SourceReader {
  public:
-  SourceReader(ByteSource& source, TableBuilder& builder, Sha256& sha)
+  SourceReader(ByteSource& source, const ReadOptions& opts, TableBuilder& builder, Sha256& sha)
       : source_(source),
         name_(source.name()),
         builder_(builder),
-        opts_(builder.opts()),
+        opts_(opts),
         blocks_(source, opts_.block_bytes, sha) {}
 
   void run() {
-    builder_.table().sources.push_back(name_);
-    builder_.table().source_rows.push_back(0);
+    builder_.begin_source(name_);
     std::string block;
     if (!blocks_.next(block)) throw DataError("no data rows (the file is empty)", name_);
     if (opts_.format == Format::kCriteo) {
@@ -565,6 +455,23 @@ class SourceReader {
   size_t blank_count_ = 0;
 };
 
+// The table builder for `opts`: label presence fixed by the policy, Criteo's fixed columns.
+TableBuilder make_builder(const ReadOptions& opts, std::vector<BadLine>* bad_lines) {
+  std::optional<bool> has_label;
+  if (opts.label_policy == LabelPolicy::kRequired) has_label = true;
+  if (opts.label_policy == LabelPolicy::kAbsent) has_label = false;
+  TableBuilder builder(has_label, bad_lines);
+  if (opts.format == Format::kCriteo) {
+    std::vector<std::string> numeric, categorical;
+    for (int i = 1; i <= kCriteoNumeric; ++i) numeric.push_back("I" + std::to_string(i));
+    for (int i = 0; i < kCriteoCategorical; ++i) {
+      categorical.push_back("C" + std::to_string(kCriteoNumeric + 1 + i));
+    }
+    builder.set_columns(numeric, categorical);
+  }
+  return builder;
+}
+
 }  // namespace
 
 Format parse_format(std::string_view name) {
@@ -585,13 +492,12 @@ BadLines parse_bad_lines(std::string_view name) {
 Table read_table(const std::vector<std::string>& paths, const ReadOptions& opts,
                  std::vector<BadLine>* bad_lines) {
   check_options(opts);
-  if (opts.format != Format::kCriteo) column_roles(opts);  // role conflicts, before any I/O
   if (paths.empty()) throw UsageError("no data files given", "--data");
-  TableBuilder builder(opts, bad_lines);
+  TableBuilder builder = make_builder(opts, bad_lines);
   Sha256 sha;
   for (const auto& path : paths) {
     InputFile file(path);
-    SourceReader(file, builder, sha).run();
+    SourceReader(file, opts, builder, sha).run();
   }
   return builder.finish(sha.hex_digest());
 }
@@ -599,11 +505,10 @@ Table read_table(const std::vector<std::string>& paths, const ReadOptions& opts,
 Table parse_table(std::string_view text, std::string_view source, const ReadOptions& opts,
                   std::vector<BadLine>* bad_lines) {
   check_options(opts);
-  if (opts.format != Format::kCriteo) column_roles(opts);
-  TableBuilder builder(opts, bad_lines);
+  TableBuilder builder = make_builder(opts, bad_lines);
   Sha256 sha;
   MemorySource memory(text, std::string(source));
-  SourceReader(memory, builder, sha).run();
+  SourceReader(memory, opts, builder, sha).run();
   return builder.finish(sha.hex_digest());
 }
 

@@ -5,7 +5,7 @@
 #include <string>
 
 #include "core/rng.h"
-#include "data/reader_temp_files.h"
+#include "data/reader_test_support.h"
 #include "data/sha256.h"
 #include "deepcross/error.h"
 
