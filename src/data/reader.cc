@@ -463,9 +463,11 @@ TableBuilder make_builder(const ReadOptions& opts, std::vector<BadLine>* bad_lin
   TableBuilder builder(has_label, bad_lines);
   if (opts.format == Format::kCriteo) {
     std::vector<std::string> numeric, categorical;
-    for (int i = 1; i <= kCriteoNumeric; ++i) numeric.push_back("I" + std::to_string(i));
+    // (Appending, not "I" + std::to_string(i): GCC 12 warns falsely about the latter.)
+    for (int i = 1; i <= kCriteoNumeric; ++i)
+      numeric.push_back(std::string("I").append(std::to_string(i)));
     for (int i = 0; i < kCriteoCategorical; ++i) {
-      categorical.push_back("C" + std::to_string(kCriteoNumeric + 1 + i));
+      categorical.push_back(std::string("C").append(std::to_string(kCriteoNumeric + 1 + i)));
     }
     builder.set_columns(numeric, categorical);
   }

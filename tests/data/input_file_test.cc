@@ -35,7 +35,7 @@ TEST(InputFileTest, ReadsPlainFilesOfAnySize) {
                       size_t{3} << 20}) {
     const std::string bytes = random_bytes(size, size);
     // Not starting with the gzip magic.
-    const std::string content = size > 0 ? "x" + bytes.substr(1) : bytes;
+    const std::string content = size > 0 ? std::string("x").append(bytes, 1) : bytes;
     InputFile in(dir.write("plain" + std::to_string(size), content));
     EXPECT_FALSE(in.compressed());
     EXPECT_EQ(read_all(in, 77777), content) << size;
