@@ -5,6 +5,7 @@
 //   cmake --build build-bench --target gemm_bench
 //   build-bench/bench/gemm_bench                      # all shapes, 1 and 2 threads, 3 rounds
 //   build-bench/bench/gemm_bench --rounds=5 --threads=2 --benchmark_filter=B=2048
+//   OMP_WAIT_POLICY=passive build-bench/bench/gemm_bench   # on a busy, shared machine
 //
 // Every case computes, row-major and float32,
 //   C(MxN) = op(A) * op(B),  op(X) = X or Xᵀ,  FLOPs = 2·M·N·K,
