@@ -55,6 +55,11 @@ InputFile::InputFile(std::string path) : path_(std::move(path)) {
   }
   head_.resize(n);
   head_eof_ = n < kRawBlock;
+  if (pending_) {  // a read error within the first block: report it now
+    ::close(fd_);
+    fd_ = -1;
+    throw *pending_;
+  }
   struct stat info;
   if (::fstat(fd_, &info) == 0 && S_ISREG(info.st_mode)) size_hint_ = info.st_size;
   if (n >= 2 && static_cast<unsigned char>(head_[0]) == 0x1f &&
@@ -85,7 +90,7 @@ size_t InputFile::read_raw(char* dst, size_t capacity) {
     ssize_t n = ::read(fd_, dst + total, capacity - total);
     if (n < 0) {
       if (errno == EINTR) continue;
-      throw DataError("cannot read file: " + os_reason(errno), path_);
+      return fail(DataError("cannot read file: " + os_reason(errno), path_), total);
     }
     if (n == 0) break;
     total += static_cast<size_t>(n);
@@ -93,7 +98,18 @@ size_t InputFile::read_raw(char* dst, size_t capacity) {
   return total;
 }
 
+size_t InputFile::fail(DataError error, size_t produced) {
+  if (produced == 0) throw error;
+  pending_ = std::move(error);
+  return produced;
+}
+
 size_t InputFile::read(char* dst, size_t capacity) {
+  if (pending_) {
+    DataError error = std::move(*pending_);
+    pending_.reset();
+    throw error;
+  }
   if (inflater_) return read_gzip(dst, capacity);
   size_t total = 0;
   if (head_pos_ < head_.size()) {
@@ -103,7 +119,11 @@ size_t InputFile::read(char* dst, size_t capacity) {
     if (total == capacity) return total;
   }
   if (head_eof_) return total;
-  return total + read_raw(dst + total, capacity - total);
+  try {
+    return total + read_raw(dst + total, capacity - total);
+  } catch (DataError& error) {
+    return fail(std::move(error), total);
+  }
 }
 
 size_t InputFile::read_gzip(char* dst, size_t capacity) {
@@ -117,7 +137,12 @@ size_t InputFile::read_gzip(char* dst, size_t capacity) {
       if (!z.raw_eof) {
         z.consumed += z.input.size();
         z.input.resize(kRawBlock);
-        size_t n = read_raw(z.input.data(), z.input.size());
+        const size_t n = read_raw(z.input.data(), z.input.size());
+        if (pending_) {  // a read error: what was decoded so far first, then the error
+          DataError error = std::move(*pending_);
+          pending_.reset();
+          return fail(std::move(error), capacity - s.avail_out);
+        }
         z.input.resize(n);
         z.raw_eof = n < kRawBlock;
         s.next_in = reinterpret_cast<Bytef*>(z.input.data());
@@ -125,7 +150,9 @@ size_t InputFile::read_gzip(char* dst, size_t capacity) {
       }
       if (s.avail_in == 0) {
         if (z.in_member) {
-          throw DataError("truncated gzip data (the file ends inside a compressed member)", path_);
+          return fail(
+              DataError("truncated gzip data (the file ends inside a compressed member)", path_),
+              capacity - s.avail_out);
         }
         z.done = true;
         break;
@@ -138,9 +165,10 @@ size_t InputFile::read_gzip(char* dst, size_t capacity) {
       DC_CHECK(inflateReset(&s) == Z_OK);
     } else if (rc != Z_OK && rc != Z_BUF_ERROR) {
       std::string reason = s.msg ? s.msg : zError(rc);
-      throw DataError(
-          "corrupt gzip data: " + reason + " near compressed byte " + std::to_string(z.offset()),
-          path_);
+      return fail(DataError("corrupt gzip data: " + reason + " near compressed byte " +
+                                std::to_string(z.offset()),
+                            path_),
+                  capacity - s.avail_out);
     }
   }
   return capacity - s.avail_out;

@@ -7,13 +7,18 @@
 //
 // read() returns the decompressed bytes, filling the buffer except at the end of the data;
 // 0 means the end. Multi-member gzip files (concatenated .gz) are read as one stream.
-// A read error, a corrupt or truncated gzip stream throws DataError naming the path.
+// A read error, a corrupt or truncated gzip stream throws DataError naming the path; the bytes
+// decoded before the problem are returned first, and the error is thrown by the next read(),
+// so a reader can judge every complete line before it.
 #pragma once
 
 #include <cstddef>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
+
+#include "deepcross/error.h"
 
 namespace deepcross {
 
@@ -43,8 +48,11 @@ class InputFile : public ByteSource {
 
  private:
   struct Inflater;
-  size_t read_raw(char* dst, size_t capacity);  // from the file descriptor, EINTR-safe
+  // From the file descriptor, EINTR-safe. Both return what they produced before an error,
+  // leaving the error in pending_ (or throw it when they produced nothing).
+  size_t read_raw(char* dst, size_t capacity);
   size_t read_gzip(char* dst, size_t capacity);
+  size_t fail(DataError error, size_t produced);
 
   std::string path_;
   int fd_ = -1;
@@ -53,6 +61,7 @@ class InputFile : public ByteSource {
   bool head_eof_ = false;  // the whole file fitted in head_
   std::unique_ptr<Inflater> inflater_;
   size_t size_hint_ = 0;
+  std::optional<DataError> pending_;  // thrown by the next read()
 };
 
 // In-memory text (e.g. an HTTP request body); the view must outlive the source.

@@ -198,7 +198,13 @@ class SourceReader {
         submit(std::move(block), layout_, false);
       }
       block = std::string();
-      more = blocks_.next(block);
+      try {
+        more = blocks_.next(block);
+      } catch (const DataError&) {
+        // A read or gzip error after the blocks in flight: their lines come first.
+        while (!inflight.empty()) merge_oldest(inflight);
+        throw;
+      }
     }
     while (!inflight.empty()) merge_oldest(inflight);
     if (builder_.table().source_rows.back() == 0) throw DataError("no data rows", name_);

@@ -275,6 +275,46 @@ TEST(ReaderTest, GzipReadsLikePlain) {
   EXPECT_EQ(message.substr(message.size() - bad.size() - 2), "(" + bad + ")");
 }
 
+TEST(ReaderTest, GzipErrorsComeAfterTheLinesBeforeThem) {
+  ReaderTempDir dir;
+  const std::string text = random_criteo_text(600, 6);
+  const std::string gz = gzip_bytes(text);
+  std::string bad_crc = gz;  // detected after every byte was decoded
+  bad_crc[gz.size() - 6] = static_cast<char>(bad_crc[gz.size() - 6] ^ 1);
+  const std::string crc_path = dir.write("crc.tsv.gz", bad_crc);
+  const std::string crc_error = "corrupt gzip data: incorrect data check near compressed byte " +
+                                std::to_string(gz.size() - 4) + " (" + crc_path + ")";
+  std::string with_bad_line = text;
+  with_bad_line.insert(0, "x");  // line 1, the label
+  const std::string bad_label = with_bad_line.substr(0, with_bad_line.find('\t'));
+  const std::string bad_line_path = dir.write("bad.tsv.gz", [&] {
+    std::string g = gzip_bytes(with_bad_line);
+    g[g.size() - 6] = static_cast<char>(g[g.size() - 6] ^ 1);
+    return g;
+  }());
+  std::string mid = gz;  // corrupt in the middle: whatever comes first, always the same
+  for (size_t i = gz.size() / 2; i < gz.size() / 2 + 40; ++i) mid[i] = static_cast<char>(~mid[i]);
+  const std::string mid_path = dir.write("mid.tsv.gz", mid);
+  const std::string mid_error = data_error([&] { read_table({mid_path}, criteo()); });
+  EXPECT_NE(mid_error, "no error");
+  for (int threads : {1, 3}) {
+    for (size_t block : {size_t{1}, size_t{1000}, size_t{1} << 20}) {
+      ReadOptions o = criteo(LabelPolicy::kRequired, threads);
+      o.block_bytes = block;
+      EXPECT_EQ(data_error([&] { read_table({crc_path}, o); }), crc_error);
+      EXPECT_EQ(data_error([&] { read_table({bad_line_path}, o); }),
+                "invalid label '" + bad_label + "' (expected 0 or 1) (" + bad_line_path +
+                    ":1:column 1 (label))");
+      EXPECT_EQ(data_error([&] { read_table({mid_path}, o); }), mid_error);
+      o.bad_lines = BadLines::kSkip;  // skipping lines does not skip a corrupt file
+      EXPECT_EQ(data_error([&] { read_table({bad_line_path}, o); }),
+                "corrupt gzip data: incorrect data check near compressed byte " +
+                    std::to_string(gzip_bytes(with_bad_line).size() - 4) + " (" + bad_line_path +
+                    ")");
+    }
+  }
+}
+
 // ---------------------------------------------------------------------------------------
 // Skipping bad lines
 
