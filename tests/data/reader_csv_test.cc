@@ -62,6 +62,24 @@ TEST(ReaderCsvTest, ReadsTsvWithHeaderWithoutQuoting) {
   EXPECT_EQ(t.numeric[0].values[0], 2.0f);
 }
 
+TEST(ReaderCsvTest, AcceptsUtf8AndQuotedHeaderNames) {
+  ReadOptions o;
+  o.format = Format::kCsv;
+  o.label = "clicked, or not";
+  o.numeric = {"prix \u20ac", "\"q\""};
+  o.categorical = {"\u00e9tat"};
+  const Table t = parse_table(
+      "\xEF\xBB\xBF\"clicked, or not\",prix \u20ac,\u00e9tat,\"\"\"q\"\"\"\r\n1,2.5,neuf,3\r\n",
+      "d.csv", o);
+  ASSERT_EQ(t.rows, 1u);
+  EXPECT_EQ(t.label_name, "clicked, or not");
+  EXPECT_EQ(t.numeric[0].name, "prix \u20ac");
+  EXPECT_EQ(t.numeric[1].name, "\"q\"");
+  EXPECT_EQ(t.numeric[1].values[0], 3.0f);
+  EXPECT_EQ(t.categorical[0].name, "\u00e9tat");
+  EXPECT_EQ(t.categorical[0].dictionary, (std::vector<std::string>{"neuf"}));
+}
+
 TEST(ReaderCsvTest, ReadsAvazuStyleCsv) {
   const std::string text =
       "id,click,hour,C1,banner_pos,site_id,site_domain,device_type,C14\n"
