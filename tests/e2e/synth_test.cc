@@ -1,0 +1,161 @@
+// End to end on generated data (`deepcross synth`): the planted crosses are learnt by the matrix
+// cross, `eval` reproduces train's test metrics, and runs repeat exactly (synth files, and
+// models trained with one thread and one seed).
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include "e2e/cli_util.h"
+
+namespace deepcross::e2e {
+namespace {
+
+// Writes `rows` synth rows (small vocabularies) to `path` in `dir`.
+void synth(const TempDir& dir, const std::string& name, int rows, int seed, bool no_label = false) {
+  std::vector<std::string> args = {"synth",
+                                   "--rows",
+                                   std::to_string(rows),
+                                   "--seed",
+                                   std::to_string(seed),
+                                   "--cardinality-scale",
+                                   "0.01",
+                                   "--output",
+                                   dir.file(name)};
+  if (no_label) args.push_back("--no-label");
+  const CliRun r = run_deepcross(args);
+  ASSERT_TRUE(succeeded(r));
+  ASSERT_EQ(r.out, "") << "synth wrote to stdout";
+}
+
+// The planted effects depend on the synth seed, so train, validation and test rows are slices
+// of one generated file. Calibration (matrix cross, 20k/5k/5k rows, 5 epochs, batch 512, one
+// thread): test AUC 0.711, 0.719, 0.712, 0.752, 0.710 for synth seeds 7, 11, 19, 23, 31; this
+// test uses seed 7 and asks for 0.66.
+TEST(PlantedCrosses, MatrixCrossLearnsThemAndEvalReproducesTheTestMetrics) {
+  constexpr double kMinTestAuc = 0.66;
+  TempDir dir;
+  synth(dir, "all.tsv", 30000, 7);
+  const std::vector<std::string> all = split_lines(read_file(dir.file("all.tsv")));
+  ASSERT_EQ(all.size(), 30000u);
+  write_file(dir.file("train.tsv"), join_lines({all.begin(), all.begin() + 20000}));
+  write_file(dir.file("valid.tsv"), join_lines({all.begin() + 20000, all.begin() + 25000}));
+  write_file(dir.file("test.tsv"), join_lines({all.begin() + 25000, all.end()}));
+
+  const CliRun train = run_deepcross(
+      {"train", "--data", "train.tsv", "--valid", "valid.tsv", "--test", "test.tsv", "--model",
+       "m.dcn", "--cross", "matrix", "--epochs", "5", "--batch-size", "512", "--threads", "1"},
+      in_dir(dir.path()));
+  ASSERT_TRUE(succeeded(train));
+  EXPECT_NE(train.err.find("20000 training, 5000 validation, 5000 test rows"), std::string::npos)
+      << train.err;
+  const nlohmann::json t = parse_json_object(train.out);
+  ASSERT_FALSE(t.is_discarded()) << train.out;
+  EXPECT_GT(t["test_auc"].get<double>(), kMinTestAuc) << train.out;
+  EXPECT_GT(t["val_auc"].get<double>(), kMinTestAuc) << train.out;
+
+  const CliRun eval = run_deepcross(
+      {"eval", "--model", "m.dcn", "--data", "test.tsv", "--threads", "1"}, in_dir(dir.path()));
+  ASSERT_TRUE(succeeded(eval));
+  const nlohmann::json e = parse_json_object(eval.out);
+  ASSERT_FALSE(e.is_discarded()) << eval.out;
+  EXPECT_EQ(e["rows"], 5000);
+  EXPECT_NEAR(e["auc"].get<double>(), t["test_auc"].get<double>(), 1e-6);
+  EXPECT_NEAR(e["logloss"].get<double>(), t["test_logloss"].get<double>(), 1e-6);
+}
+
+TEST(Synth, EqualOptionsGiveIdenticalFilesAndNoLabelDropsOnlyTheLabel) {
+  TempDir dir;
+  synth(dir, "a.tsv", 600, 3);
+  synth(dir, "b.tsv", 600, 3);
+  synth(dir, "c.tsv", 600, 4);
+  synth(dir, "n.tsv", 600, 3, /*no_label=*/true);
+  const std::string a = read_file(dir.file("a.tsv"));
+  EXPECT_TRUE(a == read_file(dir.file("b.tsv")));
+  EXPECT_FALSE(a == read_file(dir.file("c.tsv")));
+  const std::vector<std::string> labelled = split_lines(a);
+  const std::vector<std::string> bare = split_lines(read_file(dir.file("n.tsv")));
+  ASSERT_EQ(labelled.size(), 600u);
+  ASSERT_EQ(bare.size(), 600u);
+  for (size_t i = 0; i < labelled.size(); ++i) {
+    ASSERT_EQ(split(labelled[i], '\t').size(), 40u) << "row " << i + 1;
+    ASSERT_EQ(labelled[i].substr(labelled[i].find('\t') + 1), bare[i]) << "row " << i + 1;
+  }
+}
+
+TEST(Synth, GzipOutputIsReadTransparentlyByTrain) {
+  TempDir dir;
+  synth(dir, "rows.tsv.gz", 1500, 5);
+  synth(dir, "rows.tsv", 1500, 5);
+  EXPECT_TRUE(read_gzip(dir.file("rows.tsv.gz")) == read_file(dir.file("rows.tsv")));
+  EXPECT_FALSE(read_file(dir.file("rows.tsv.gz")) == read_file(dir.file("rows.tsv")));
+  const CliRun train = run_deepcross({"train", "--data", "rows.tsv.gz", "--model", "m.dcn",
+                                      "--epochs", "1", "--batch-size", "256", "--threads", "1"},
+                                     in_dir(dir.path()));
+  ASSERT_TRUE(succeeded(train));
+  const CliRun eval_gz = run_deepcross(
+      {"eval", "--model", "m.dcn", "--data", "rows.tsv.gz", "--threads", "1"}, in_dir(dir.path()));
+  const CliRun eval_plain = run_deepcross(
+      {"eval", "--model", "m.dcn", "--data", "rows.tsv", "--threads", "1"}, in_dir(dir.path()));
+  ASSERT_TRUE(succeeded(eval_gz));
+  ASSERT_TRUE(succeeded(eval_plain));
+  EXPECT_EQ(eval_gz.out, eval_plain.out);
+}
+
+// Trains in `dir` with relative paths (the model stores its configuration, paths included).
+CliRun train_in(const TempDir& dir, const std::string& seed) {
+  return run_deepcross({"train", "--data", "rows.tsv", "--model", "m.dcn", "--epochs", "2",
+                        "--batch-size", "256", "--threads", "1", "--seed", seed},
+                       in_dir(dir.path()));
+}
+
+TEST(Determinism, SameSeedAndOneThreadGiveByteIdenticalModels) {
+  TempDir source;
+  synth(source, "rows.tsv", 4000, 9);
+  const std::string rows = read_file(source.file("rows.tsv"));
+  TempDir a, b, c;
+  for (const TempDir* d : {&a, &b, &c}) write_file(d->file("rows.tsv"), rows);
+  const CliRun ra = train_in(a, "42");
+  const CliRun rb = train_in(b, "42");
+  const CliRun rc = train_in(c, "43");
+  ASSERT_TRUE(succeeded(ra));
+  ASSERT_TRUE(succeeded(rb));
+  ASSERT_TRUE(succeeded(rc));
+  const std::string model_a = read_file(a.file("m.dcn"));
+  ASSERT_FALSE(model_a.empty());
+  EXPECT_TRUE(model_a == read_file(b.file("m.dcn"))) << "same seed, different model files";
+  EXPECT_FALSE(model_a == read_file(c.file("m.dcn"))) << "another seed, the same model file";
+
+  // The final JSON and the history agree in everything but the timings.
+  nlohmann::json ja = parse_json_object(ra.out), jb = parse_json_object(rb.out);
+  ASSERT_FALSE(ja.is_discarded());
+  ASSERT_FALSE(jb.is_discarded());
+  for (nlohmann::json* j : {&ja, &jb}) {
+    j->erase("seconds");
+    j->erase("train_samples_per_s");
+  }
+  EXPECT_EQ(ja, jb);
+  const std::vector<std::string> ha = split_lines(read_file(a.file("m.dcn.history.csv")));
+  const std::vector<std::string> hb = split_lines(read_file(b.file("m.dcn.history.csv")));
+  ASSERT_EQ(ha.size(), hb.size());
+  ASSERT_EQ(ha.size(), 3u);
+  EXPECT_EQ(ha[0], hb[0]);
+  for (size_t i = 1; i < ha.size(); ++i) {
+    const std::vector<std::string> ca = split(ha[i], ','), cb = split(hb[i], ',');
+    ASSERT_GE(ca.size(), 5u);
+    ASSERT_EQ(ca.size(), cb.size());
+    for (size_t k = 0; k < 5; ++k) EXPECT_EQ(ca[k], cb[k]) << "history line " << i + 1;
+  }
+
+  // And the two identical models predict identically.
+  const CliRun pa =
+      run_deepcross({"predict", "--model", "m.dcn", "--data", "rows.tsv"}, in_dir(a.path()));
+  const CliRun pb =
+      run_deepcross({"predict", "--model", "m.dcn", "--data", "rows.tsv"}, in_dir(b.path()));
+  ASSERT_TRUE(succeeded(pa));
+  ASSERT_TRUE(succeeded(pb));
+  EXPECT_TRUE(pa.out == pb.out);
+}
+
+}  // namespace
+}  // namespace deepcross::e2e
