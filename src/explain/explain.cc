@@ -30,6 +30,10 @@ void check_layout(Model<float>& model, const std::vector<FieldInfo>& fields) {
                         std::to_string(tables.size()) + " categorical)",
                     "explain field layout");
   }
+  for (const auto& t : tables) {
+    // The model must own its rows (an inference clone reads another model's tables).
+    DC_CHECK(t.weight.size() == static_cast<size_t>(t.rows) * t.width);
+  }
   std::set<std::string> seen;
   int column = 0;
   for (size_t k = 0; k < fields.size(); ++k) {
@@ -281,9 +285,16 @@ Explanation explain_model(Model<float>& model, const std::vector<FieldInfo>& fie
   }
   e.matrix.assign(n, std::vector<double>(n, 0.0));
   std::string note =
-      "strength = RMS over the field block of the cross weights A_l[a,b] times the input "
-      "spreads s_a s_b, summed over the " +
-      std::to_string(layers) + " cross layers; pair (a, b) = mean of both directions.";
+      c.cross == CrossType::kVector
+          ? "Vector cross: every output reads x_l through the same w_l, so the scores "
+            "separate: strength(a, b) = term(a) + term(b), term(f) = half of the sum over "
+            "the " +
+                std::to_string(layers) +
+                " cross layers of the RMS of s_b w_l[b] over f's columns b (s: input spread); "
+                "the ranking of pairs is the ranking of fields."
+          : "strength = RMS over the field block of s_a A_l[a,b] s_b (A_l: the layer's "
+            "cross weights, s: input spreads), summed over the " +
+                std::to_string(layers) + " cross layers; pair (a, b) = mean of both directions.";
   if (options.scale == Scale::kWeights) {
     e.scale = "weights";
     e.column_scale.assign(d, 1.0);
@@ -368,11 +379,6 @@ Explanation explain_model(Model<float>& model, const std::vector<FieldInfo>& fie
       for (size_t j = 0; j < n; ++j) e.field_terms[j] = e.matrix[0][j] / 2;
       entry_std = 1 / std::sqrt(3.0 * dd);
       mean_sq = std::sqrt(mean_sq);  // one σ factor only
-      note +=
-          " Vector cross: every output reads x_l through the same w_l, so the scores "
-          "separate: strength(a, b) = term(a) + term(b), term(f) = half of "
-          "sum_l RMS(s_b w_l[b] over f's columns b); the ranking of pairs is the ranking "
-          "of fields.";
       break;
     }
   }

@@ -99,7 +99,8 @@ struct Explanation {
 // Throws DataError when the count of names differs from the model's fields.
 std::vector<FieldInfo> model_fields(Model<float>& model, const std::vector<std::string>& names);
 
-// Scores every field pair from the cross weights (see above). `sample` (may be null; a few
+// Scores every field pair from the cross weights (see above). `model` owns its embedding rows
+// (not an inference clone). `sample` (may be null; a few
 // thousand rows are plenty) supplies the input spreads σ and the mix cross's mean gates.
 // Throws DataError when `fields` does not tile the model's x0 (order, widths,
 // numeric/categorical kinds) or a sample id is outside its embedding table.

@@ -133,7 +133,9 @@ std::string render_heatmap_svg(const Explanation& e, const std::string& title) {
       e.cross + " cross, " + std::to_string(e.layers) +
           " layers. Cell (row i, column j): RMS of the cross weights by which field i's x0 "
           "columns read field j,",
-      (e.scale == "inputs" ? "in input units (weight \u00d7 both columns' spreads), " : "") +
+      (e.scale != "inputs" ? ""
+       : e.separable       ? "in input units (weight \u00d7 the read column's spread), "
+                           : "in input units (weight \u00d7 both columns' spreads), ") +
           std::string("summed over layers. Pair strength(a, b) = mean of cells (a, b) and (b, a)."),
       e.separable ? "Separable (vector cross): strength(a, b) = term(a) + term(b); all rows are "
                     "alike. Hover a cell for its value."
