@@ -34,6 +34,8 @@ class BatchNorm {
   const std::string& name() const { return name_; }
   Buffer<T>& running_mean() { return running_mean_; }
   Buffer<T>& running_var() { return running_var_; }
+  const Buffer<T>& running_mean() const { return running_mean_; }
+  const Buffer<T>& running_var() const { return running_var_; }
 
  private:
   ParamStore<T>* store_;

@@ -36,7 +36,8 @@ void SparseRows<T>::clear() {
 }
 
 template <typename T>
-Embeddings<T>::Embeddings(int num_numeric, const std::vector<int>& vocab_sizes, int embed_max)
+Embeddings<T>::Embeddings(int num_numeric, const std::vector<int>& vocab_sizes, int embed_max,
+                          bool allocate)
     : num_numeric_(num_numeric), width_(num_numeric) {
   tables_.resize(vocab_sizes.size());
   for (size_t j = 0; j < vocab_sizes.size(); ++j) {
@@ -44,10 +45,20 @@ Embeddings<T>::Embeddings(int num_numeric, const std::vector<int>& vocab_sizes, 
     t.name = "embedding." + std::to_string(j);
     t.rows = vocab_sizes[j];
     t.width = embedding_width(vocab_sizes[j], embed_max);
-    t.weight.resize(static_cast<size_t>(t.rows) * t.width);
+    if (allocate) t.weight.resize(static_cast<size_t>(t.rows) * t.width);
     offsets_.push_back(width_);
     width_ += t.width;
   }
+}
+
+template <typename T>
+void Embeddings<T>::share_weights_from(const Embeddings& source) {
+  DC_CHECK(source.tables_.size() == tables_.size() && source.width_ == width_);
+  for (size_t j = 0; j < tables_.size(); ++j) {
+    DC_CHECK(source.tables_[j].rows == tables_[j].rows);
+    tables_[j].weight.resize(0);
+  }
+  shared_ = &source;
 }
 
 template <typename T>
@@ -59,6 +70,7 @@ template <typename T>
 void Embeddings<T>::forward(int batch, const T* x_num, const int32_t* x_cat,
                             MatrixView<T> x0) const {
   const int n_cat = static_cast<int>(tables_.size());
+  const std::vector<EmbeddingTable<T>>& tables = shared_ ? shared_->tables_ : tables_;
 #pragma omp parallel for schedule(static) if (batch >= 256)
   for (int b = 0; b < batch; ++b) {
     T* out = x0.row(b);
@@ -67,7 +79,7 @@ void Embeddings<T>::forward(int batch, const T* x_num, const int32_t* x_cat,
     }
     const int32_t* ids = x_cat + static_cast<size_t>(b) * n_cat;
     for (int j = 0; j < n_cat; ++j) {
-      const EmbeddingTable<T>& t = tables_[j];
+      const EmbeddingTable<T>& t = tables[j];
       const int32_t id = ids[j];
       DC_CHECK(id >= 0 && id < t.rows);
       std::memcpy(out + offsets_[j], t.weight.data() + static_cast<size_t>(id) * t.width,

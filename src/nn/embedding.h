@@ -55,7 +55,12 @@ struct EmbeddingTable {
 template <typename T>
 class Embeddings {
  public:
-  Embeddings(int num_numeric, const std::vector<int>& vocab_sizes, int embed_max);
+  // allocate = false leaves the tables without rows of their own (see share_weights_from).
+  Embeddings(int num_numeric, const std::vector<int>& vocab_sizes, int embed_max,
+             bool allocate = true);
+  // Reads the rows of `source`'s tables from now on (read-only; inference clones). `source`
+  // must outlive this object and have the same layout.
+  void share_weights_from(const Embeddings& source);
   void reserve(int max_batch);
   int width() const { return width_; }  // D
   int num_numeric() const { return num_numeric_; }
@@ -73,6 +78,7 @@ class Embeddings {
   int width_;
   std::vector<int> offsets_;
   std::vector<EmbeddingTable<T>> tables_;
+  const Embeddings* shared_ = nullptr;
 };
 
 }  // namespace deepcross

@@ -131,6 +131,13 @@ std::vector<BatchNorm<T>*> Mlp<T>::batch_norms() {
   return out;
 }
 
+template <typename T>
+std::vector<const BatchNorm<T>*> Mlp<T>::batch_norms() const {
+  std::vector<const BatchNorm<T>*> out;
+  for (const auto& b : blocks_) out.push_back(b.bn.get());
+  return out;
+}
+
 template class Mlp<float>;
 template class Mlp<double>;
 

@@ -37,6 +37,7 @@ class Mlp {
   void backward(ConstMatrixView<T> dh, MatrixView<T> dx, bool accumulate_dx = false);
 
   std::vector<BatchNorm<T>*> batch_norms();
+  std::vector<const BatchNorm<T>*> batch_norms() const;
 
  private:
   struct Block {

@@ -15,20 +15,47 @@ Model<T>::Model(const ModelConfig& config, uint64_t seed)
     : config_(config),
       embeddings_(config.num_numeric, config.vocab_sizes, config.embed_max),
       dropout_rng_(Rng(seed).split(1)) {
-  validate(config);
-  const int D = embeddings_.width();
-  cross_ = make_cross<T>(config, D, store_);
-  mlp_ = std::make_unique<Mlp<T>>(store_, D, config.mlp, config.dropout);
-  const int last_in = config.structure == Structure::kStacked ? mlp_->out() : mlp_->out() + D;
-  out_ = std::make_unique<Linear<T>>(store_, "out", last_in, config.outputs());
-  store_.finalize();
-
+  build();
   // Initialise in a fixed order from one seeded stream: embeddings, cross, MLP, output.
   Rng rng(seed);
   for (auto& t : embeddings_.tables()) init_normal(t.weight.data(), t.weight.size(), 1.0, rng);
   cross_->init(rng);
   mlp_->init(rng);
   out_->init(rng);
+}
+
+template <typename T>
+Model<T>::Model(const ModelConfig& config, NoInit)
+    : config_(config),
+      embeddings_(config.num_numeric, config.vocab_sizes, config.embed_max, /*allocate=*/false),
+      dropout_rng_(0) {
+  build();
+}
+
+template <typename T>
+void Model<T>::build() {
+  validate(config_);
+  const int D = embeddings_.width();
+  cross_ = make_cross<T>(config_, D, store_);
+  mlp_ = std::make_unique<Mlp<T>>(store_, D, config_.mlp, config_.dropout);
+  const int last_in = config_.structure == Structure::kStacked ? mlp_->out() : mlp_->out() + D;
+  out_ = std::make_unique<Linear<T>>(store_, "out", last_in, config_.outputs());
+  store_.finalize();
+}
+
+template <typename T>
+std::unique_ptr<Model<T>> Model<T>::inference_clone(const Model& source) {
+  std::unique_ptr<Model> m(new Model(source.config_, NoInit{}));
+  m->embeddings_.share_weights_from(source.embeddings_);
+  const Buffer<T>& values = source.store_.values();
+  std::copy(values.data(), values.data() + values.size(), m->store_.values().data());
+  auto mine = m->mlp_->batch_norms();
+  auto theirs = source.mlp_->batch_norms();
+  for (size_t i = 0; i < mine.size(); ++i) {
+    mine[i]->running_mean() = theirs[i]->running_mean();
+    mine[i]->running_var() = theirs[i]->running_var();
+  }
+  return m;
 }
 
 template <typename T>

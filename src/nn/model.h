@@ -57,6 +57,11 @@ template <typename T>
 class Model {
  public:
   Model(const ModelConfig& config, uint64_t seed);
+  // An inference clone of `source` (evaluation only): its own copy of the dense parameters,
+  // running statistics and activation buffers, reading `source`'s embedding rows, which stay
+  // shared and read-only. `source` must outlive the clone and not be trained meanwhile.
+  // Gives each serving thread its own scratch without copying the large tables.
+  static std::unique_ptr<Model> inference_clone(const Model& source);
   Model(const Model&) = delete;
   Model& operator=(const Model&) = delete;
 
@@ -90,6 +95,10 @@ class Model {
   ConstMatrixView<T> last_logits() const { return {logits_.data(), batch_, outputs()}; }
 
  private:
+  struct NoInit {};
+  Model(const ModelConfig& config, NoInit);
+  void build();
+
   ModelConfig config_;
   ParamStore<T> store_;
   Embeddings<T> embeddings_;

@@ -45,6 +45,7 @@ class ParamStore {
   MatrixView<T> grad_matrix(int id) { return as_matrix(id, grad(id)); }
 
   Buffer<T>& values() { return values_; }
+  const Buffer<T>& values() const { return values_; }
   Buffer<T>& grads() { return grads_; }
   void zero_grad() { grads_.zero(); }
 

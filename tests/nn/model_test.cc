@@ -284,3 +284,31 @@ TEST(ModelInit, FollowsTorchDefaults) {
 
 }  // namespace
 }  // namespace deepcross
+
+namespace deepcross {
+namespace {
+
+// An inference clone predicts exactly what its source predicts, shares the embedding rows
+// (a change to the source's rows shows through), and keeps its own dense copy.
+TEST(ModelClone, PredictsLikeTheSourceAndSharesEmbeddings) {
+  ModelConfig c = small_config(CrossType::kMix, Structure::kParallel, 3);
+  Model<float> src(c, 21);
+  src.reserve(8);
+  Inputs in = make_inputs(c, 8, 5);
+  std::vector<float> xn(in.x_num.begin(), in.x_num.end());
+  Batch<float> b{8, xn.data(), in.x_cat.data(), in.labels.data()};
+  for (int i = 0; i < 2; ++i) src.train_step_gradients(b);  // move running statistics
+  ConstMatrixView<float> want = src.forward(b, Mode::kEval);
+  std::vector<float> expect(want.data, want.data + 8 * 3);
+  auto clone = Model<float>::inference_clone(src);
+  clone->reserve(8);
+  ConstMatrixView<float> got = clone->forward(b, Mode::kEval);
+  EXPECT_EQ(0, std::memcmp(got.data, expect.data(), expect.size() * sizeof(float)));
+  // Shared rows: zeroing the source's tables changes the clone's output.
+  for (auto& t : src.embedding_tables()) std::fill(t.weight.data(), t.weight.data() + t.weight.size(), 0.f);
+  ConstMatrixView<float> after = clone->forward(b, Mode::kEval);
+  EXPECT_NE(0, std::memcmp(after.data, expect.data(), expect.size() * sizeof(float)));
+}
+
+}  // namespace
+}  // namespace deepcross
