@@ -13,11 +13,13 @@ int run_eval(const Options& options);
 int run_predict(const Options& options);
 int run_info(const Options& options);
 int run_synth(const Options& options);
+int run_explain(const Options& options);
 
 // Shared helpers of the subcommands (tools/common.cc).
 int thread_count(const Options& options);         // --threads, or every core when unset
 void warn(const std::string& message);            // "deepcross: warning: ..." on stderr
 std::string format_number(double v);              // shortest round-trip form
 void write_json_line(const std::string& json);    // to stdout, flushed
+void write_text_file(const std::string& path, const std::string& text);  // atomically
 
 }  // namespace deepcross

@@ -4,11 +4,12 @@
 
 #include "commands.h"
 #include "core/blas.h"
+#include "io/whole_file.h"
 
 namespace deepcross {
 
 int thread_count(const Options& options) {
-  int n = options.is_set("threads") ? options.get_int("threads") : 0;
+  int n = options.accepts("threads") && options.is_set("threads") ? options.get_int("threads") : 0;
   if (n <= 0) n = static_cast<int>(std::thread::hardware_concurrency());
   return n > 0 ? n : 1;
 }
@@ -27,6 +28,11 @@ void write_json_line(const std::string& json) {
   std::fwrite(json.data(), 1, json.size(), stdout);
   std::fputc('\n', stdout);
   std::fflush(stdout);
+}
+
+void write_text_file(const std::string& path, const std::string& text) {
+  const std::span<const uint8_t> piece(reinterpret_cast<const uint8_t*>(text.data()), text.size());
+  write_whole_file_atomically(path, std::span<const std::span<const uint8_t>>(&piece, 1));
 }
 
 }  // namespace deepcross

@@ -21,7 +21,7 @@ int dispatch(int argc, char** argv) {
   using namespace deepcross;
   const std::map<std::string, Command> commands = {
       {"train", run_train}, {"eval", run_eval},   {"predict", run_predict},
-      {"info", run_info},   {"synth", run_synth},
+      {"info", run_info},   {"synth", run_synth}, {"explain", run_explain},
   };
   if (argc < 2) {
     std::fputs(overview_text().c_str(), stderr);

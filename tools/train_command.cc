@@ -184,14 +184,7 @@ int run_train(const Options& o) {
                "model: %s\nhistory: %s\ncurves: %s\n",
                summary.best_epoch, summary.epochs_run, summary.best_valid.auc, test_eval.auc,
                test_eval.loss, model_path.c_str(), history_path.c_str(), curves_path.c_str());
-  if (o.is_set("report")) {
-    // The same JSON, written atomically beside nothing else.
-    std::FILE* f = std::fopen(o.get_string("report").c_str(), "w");
-    if (!f) throw DataError("cannot write the report", o.get_string("report"));
-    const std::string text = out.dump(2) + "\n";
-    const bool ok = std::fwrite(text.data(), 1, text.size(), f) == text.size();
-    if (std::fclose(f) != 0 || !ok) throw DataError("cannot write the report", o.get_string("report"));
-  }
+  if (o.is_set("report")) write_text_file(o.get_string("report"), out.dump(2) + "\n");
   write_json_line(out.dump());
   return 0;
 }

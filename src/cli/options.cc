@@ -410,6 +410,13 @@ std::vector<std::string> Options::get_string_list(std::string_view name) const {
 bool Options::get_flag(std::string_view name) const {
   return typed<bool>(entry(name, "get_flag").value, name, "get_flag");
 }
+bool Options::accepts(std::string_view name) const {
+  for (const Entry& e : entries_) {
+    if (e.spec->name == name) return true;
+  }
+  return false;
+}
+
 bool Options::is_set(std::string_view name) const {
   return entry(name, "is_set").source != Source::kDefault;
 }

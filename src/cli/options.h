@@ -59,6 +59,8 @@ class Options {
 
   // Given on the command line, in the config file, or present in the JSON: not defaulted.
   bool is_set(std::string_view name) const;
+  // Whether this subcommand has the option at all.
+  bool accepts(std::string_view name) const;
   Source source(std::string_view name) const;
 
   // The effective configuration: {"name": value} for every option of the subcommand except
