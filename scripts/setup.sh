@@ -3,6 +3,7 @@
 # Run as root on a fresh machine (no network but Debian's packages is fine).
 #   libopenblas-openmp-dev  OpenBLAS on OpenMP (named explicitly: plain libopenblas-dev pulls
 #                           the pthread variant, which can take over libblas.so.3)
+#   libdnnl-dev             oneDNN: the training-sized float GEMMs (bench/README.md)
 #   zlib1g-dev              .gz input and output
 #   libssl-dev              SHA-256 fingerprints of the training data (OpenSSL EVP)
 #   nlohmann-json3-dev      JSON output, model metadata, HTTP bodies
@@ -11,7 +12,7 @@
 #   libgtest-dev            the test suite
 set -eu
 export DEBIAN_FRONTEND=noninteractive
-PACKAGES="build-essential cmake pkg-config libopenblas-openmp-dev zlib1g-dev libssl-dev \
+PACKAGES="build-essential cmake pkg-config libopenblas-openmp-dev libdnnl-dev zlib1g-dev libssl-dev \
 nlohmann-json3-dev libcli11-dev libcpp-httplib-dev libgtest-dev"
 missing=""
 for p in $PACKAGES; do
