@@ -30,8 +30,9 @@ void synth(const TempDir& dir, const std::string& name, int rows, int seed, bool
 
 // The planted effects depend on the synth seed, so train, validation and test rows are slices
 // of one generated file. Calibration (matrix cross, 20k/5k/5k rows, 5 epochs, batch 512, one
-// thread): test AUC 0.711, 0.719, 0.712, 0.752, 0.710 for synth seeds 7, 11, 19, 23, 31; this
-// test uses seed 7 and asks for 0.66.
+// thread): test AUC 0.711, 0.719, 0.712, 0.752, 0.710 for synth seeds 7, 11, 19, 23, 31 (train
+// seed 42), and 0.711, 0.729, 0.725, 0.721, 0.707 for train seeds 42, 1, 2, 3, 4 on synth seed
+// 7. This test uses synth seed 7, train seed 42, and asks for 0.66.
 TEST(PlantedCrosses, MatrixCrossLearnsThemAndEvalReproducesTheTestMetrics) {
   constexpr double kMinTestAuc = 0.66;
   TempDir dir;
