@@ -13,6 +13,7 @@ int run_eval(const Options& options);
 int run_predict(const Options& options);
 int run_info(const Options& options);
 int run_synth(const Options& options);
+int run_serve(const Options& options);
 int run_explain(const Options& options);
 
 // Shared helpers of the subcommands (tools/common.cc).
