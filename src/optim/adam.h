@@ -60,7 +60,6 @@ class Adam {
   int64_t t_ = 0;
   Buffer<T> m_, v_;                        // dense moments, same layout as the store
   std::vector<Buffer<T>> table_m_, table_v_;  // per table, rows x width
-  Buffer<T> zero_row_;                     // a zero gradient row (exact mode)
 };
 
 }  // namespace deepcross

@@ -76,8 +76,8 @@ INSTANTIATE_TEST_SUITE_P(
                       CrossCase{CrossType::kMatrix, 1}, CrossCase{CrossType::kMatrix, 3},
                       CrossCase{CrossType::kLowRank, 1}, CrossCase{CrossType::kLowRank, 3},
                       CrossCase{CrossType::kMix, 1}, CrossCase{CrossType::kMix, 3}),
-    [](const auto& info) {
-      return std::string(to_string(info.param.type)) + "_" + std::to_string(info.param.layers);
+    [](const auto& test_info) {
+      return std::string(to_string(test_info.param.type)) + "_" + std::to_string(test_info.param.layers);
     });
 
 // The forward pass of each type against its formula evaluated directly, one layer.

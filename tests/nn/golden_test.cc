@@ -126,7 +126,7 @@ std::vector<std::string> cases() {
 }
 
 INSTANTIATE_TEST_SUITE_P(AllCombinations, Golden, ::testing::ValuesIn(cases()),
-                         [](const auto& info) { return info.param; });
+                         [](const auto& test_info) { return test_info.param; });
 
 }  // namespace
 }  // namespace deepcross

@@ -114,10 +114,10 @@ std::vector<ModelCase> all_cases() {
 }
 
 INSTANTIATE_TEST_SUITE_P(AllCombinations, ModelGradient, ::testing::ValuesIn(all_cases()),
-                         [](const auto& info) {
-                           return std::string(to_string(info.param.cross)) + "_" +
-                                  std::string(to_string(info.param.structure)) + "_c" +
-                                  std::to_string(info.param.classes);
+                         [](const auto& test_info) {
+                           return std::string(to_string(test_info.param.cross)) + "_" +
+                                  std::string(to_string(test_info.param.structure)) + "_c" +
+                                  std::to_string(test_info.param.classes);
                          });
 
 // The MLP block with dropout: with the mask fixed by the seed, the gradient is exact.

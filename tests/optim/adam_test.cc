@@ -42,8 +42,8 @@ TEST_P(AdamGolden, ThreeStepsMatchTorch) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Fixtures, AdamGolden, ::testing::Values("adam.bin", "adam_nowd.bin"),
-                         [](const auto& info) {
-                           return info.param == "adam.bin" ? std::string("weight_decay")
+                         [](const auto& test_info) {
+                           return test_info.param == "adam.bin" ? std::string("weight_decay")
                                                            : std::string("no_weight_decay");
                          });
 
