@@ -137,9 +137,11 @@ void save_model(const std::string& path, TrainedModel& tm) {
 }
 
 TrainedModel load_model(const std::string& path) {
-  ModelFile f = read_model_file(path);
+  return trained_model_from_file(read_model_file(path), path);
+}
+
+TrainedModel trained_model_from_file(const ModelFile& f, const std::string& where) {
   const auto& meta = f.metadata;
-  const std::string where = path;
   if (!meta.is_object() || !meta.contains("format") || meta["format"] != kFormatName) {
     throw DataError("not a deepcross model (metadata has no \"format\": \"deepcross-model\")",
                     where);

@@ -24,6 +24,7 @@
 
 #include "data/preprocess.h"
 #include "data/reader.h"
+#include "io/model_file.h"
 #include "nn/model.h"
 
 namespace deepcross {
@@ -40,6 +41,9 @@ struct TrainedModel {
 
 void save_model(const std::string& path, TrainedModel& tm);
 TrainedModel load_model(const std::string& path);
+// The checks and decoding of load_model on a container already parsed (io/model_file.h);
+// `where` names it in errors. The fuzzing entry point: parse_model_file, then this.
+TrainedModel trained_model_from_file(const ModelFile& f, const std::string& where);
 
 // The `info` JSON of INTERFACE.md.
 nlohmann::json model_info(TrainedModel& tm);
