@@ -1,13 +1,10 @@
 // libFuzzer target for the request decoder (serve/request.h): every input is decoded as a
 // JSON body and as a Criteo TSV body for a fixed Criteo field list. Anything but a Table or a
 // RequestError (400/413) — a crash, a sanitizer report, another exception — is a bug.
-// Not a *_test.cc file, so ctest does not build it. Build and run by hand (clang 14):
 //
-//   clang++ -std=c++20 -g -O1 -fsanitize=fuzzer,address,undefined -Iinclude -Isrc \
-//     tests/serve/request_fuzz.cc src/serve/request.cc src/data/{reader,chunk_parser,\
-//     input_file,interner,sha256,text_fields}.cc -lz -lcrypto -o /tmp/request_fuzz
-//   mkdir -p /tmp/request_corpus && /tmp/request_fuzz -max_total_time=60 -max_len=4096 \
-//     /tmp/request_corpus tests/testdata/fuzz/request
+//   scripts/fuzz.sh 60      # builds with clang into build-fuzz and runs every target 60 s
+//   build-fuzz/fuzz/request_fuzz -max_len=4096 -rss_limit_mb=2048 -malloc_limit_mb=512 \
+//     CORPUS_DIR tests/testdata/fuzz/request
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
