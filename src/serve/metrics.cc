@@ -9,9 +9,11 @@ namespace {
 
 constexpr int kAlwaysShown[] = {400, 404, 405, 413, 415, 500};
 
-void append_number(std::string& out, double v) {
+// Shortest round-trip text; `fixed` avoids exponents ("0.0001", not "1e-04").
+void append_number(std::string& out, double v, bool fixed = false) {
   char buf[64];
-  const auto r = std::to_chars(buf, buf + sizeof buf, v);
+  const auto r = fixed ? std::to_chars(buf, buf + sizeof buf, v, std::chars_format::fixed)
+                       : std::to_chars(buf, buf + sizeof buf, v);
   out.append(buf, r.ptr);
 }
 
@@ -72,7 +74,7 @@ std::string ServeMetrics::render() const {
     cumulative += buckets_[i].load(std::memory_order_relaxed);
     out += "deepcross_request_seconds_bucket{le=\"";
     if (i < kBucketBounds.size()) {
-      append_number(out, kBucketBounds[i]);
+      append_number(out, kBucketBounds[i], /*fixed=*/true);
     } else {
       out += "+Inf";
     }

@@ -124,8 +124,7 @@ TEST(HttpServer, KeepsConnectionsAliveAndAnswersPipelinedRequestsInOrder) {
     EXPECT_EQ(r->header("connection"), "");
   }
   // Two requests in one write, plus an empty line before the second (tolerated).
-  ASSERT_TRUE(c.send(request("POST", "/one", "1", "text/plain") + "\r\n" +
-                     request("GET", "/two")));
+  ASSERT_TRUE(c.send(request("POST", "/one", "1", "text/plain") + "\r\n" + request("GET", "/two")));
   std::optional<Reply> a = c.read_reply();
   std::optional<Reply> b = c.read_reply();
   ASSERT_TRUE(a && b);
@@ -190,8 +189,7 @@ TEST(HttpServer, AnswersExpect100ContinueBeforeTheBody) {
   EchoServer s;
   TestConnection c(s.port);
   ASSERT_TRUE(c.send("POST /e HTTP/1.1\r\nContent-Length: 4\r\nExpect: 100-continue\r\n\r\n"));
-  std::optional<Reply> interim =
-      c.read_reply(false, 60000, /*skip_interim=*/false);
+  std::optional<Reply> interim = c.read_reply(false, 60000, /*skip_interim=*/false);
   ASSERT_TRUE(interim);
   EXPECT_EQ(interim->status, 100);
   ASSERT_TRUE(c.send("data"));
@@ -215,7 +213,8 @@ TEST(HttpServer, RefusesMalformedRequestsAndKeepsServing) {
   };
   const std::vector<Case> cases = {
       {"GARBAGE\r\n\r\n", 400, "request line"},
-      {"GET  / HTTP/1.1\r\n\r\n", 400, "target"},
+      {"GET  / HTTP/1.1\r\n\r\n", 400, "request line"},
+      {"GET /\x7f HTTP/1.1\r\n\r\n", 400, "target"},
       {"G@T / HTTP/1.1\r\n\r\n", 400, "method"},
       {"GET / HTTP/1.1 extra\r\n\r\n", 400, "request line"},
       {"GET / HTTQ/1.1\r\n\r\n", 400, "HTTP version"},
@@ -228,8 +227,7 @@ TEST(HttpServer, RefusesMalformedRequestsAndKeepsServing) {
       {"POST / HTTP/1.1\r\nContent-Length: 1x\r\n\r\n", 400, "Content-Length"},
       {"POST / HTTP/1.1\r\nContent-Length: -1\r\n\r\n", 400, "Content-Length"},
       {"POST / HTTP/1.1\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nab", 400, "conflicting"},
-      {"POST / HTTP/1.1\r\nContent-Length: 1\r\nTransfer-Encoding: chunked\r\n\r\n", 400,
-       "both"},
+      {"POST / HTTP/1.1\r\nContent-Length: 1\r\nTransfer-Encoding: chunked\r\n\r\n", 400, "both"},
       {"POST / HTTP/1.1\r\nTransfer-Encoding: gzip\r\n\r\n", 501, "Transfer-Encoding"},
       {"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n", 400, "chunk size"},
       {"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nabcd\r\n", 400, "chunked"},
