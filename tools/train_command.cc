@@ -60,7 +60,9 @@ std::vector<uint32_t> all_rows(size_t n) {
 }
 
 std::string default_beside(const Options& o, const char* flag, const char* suffix) {
-  return o.is_set(flag) ? o.get_string(flag) : o.get_string("model") + suffix;
+  if (o.is_set(flag)) return o.get_string(flag);
+  const std::string& model = o.get_string("model");
+  return model.empty() ? std::string() : model + suffix;
 }
 
 nlohmann::json number_or_null(double v) {
@@ -148,7 +150,8 @@ int run_train(const Options& o) {
     progress.reset();
     ++epoch_no;
     std::fprintf(stderr, "%s\n", format_epoch_row(r).c_str());
-    if (r.best) save_model(model_path, tm);  // checkpoint: atomic, the best epoch so far
+    // Checkpoint: the best epoch so far, written atomically (no --model: nothing is saved).
+    if (r.best && !model_path.empty()) save_model(model_path, tm);
   };
   TrainSummary summary = trainer.fit(train, valid, on_epoch, on_step);
 
@@ -159,14 +162,18 @@ int run_train(const Options& o) {
                  {"val_logloss", number_or_null(summary.best_valid.loss)},
                  {"test_auc", number_or_null(test_eval.auc)},
                  {"test_logloss", number_or_null(test_eval.loss)}};
-  save_model(model_path, tm);
+  if (!model_path.empty()) save_model(model_path, tm);
 
+  // The history and curves go beside the model unless placed explicitly (nowhere without
+  // either a --model or their own flag).
   const std::string history_path = default_beside(o, "history", ".history.csv");
   const std::string curves_path = default_beside(o, "curves", ".curves.svg");
-  summary.history.write_csv(history_path);
-  write_curves_svg(curves_path, summary.history,
-                   "deepcross — " + std::string(to_string(tm.config.cross)) + " cross, " +
-                       std::string(to_string(tm.config.structure)));
+  if (!history_path.empty()) summary.history.write_csv(history_path);
+  if (!curves_path.empty()) {
+    write_curves_svg(curves_path, summary.history,
+                     "deepcross — " + std::string(to_string(tm.config.cross)) + " cross, " +
+                         std::string(to_string(tm.config.structure)));
+  }
 
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - t_start).count();
@@ -178,12 +185,15 @@ int run_train(const Options& o) {
                         {"test_logloss", number_or_null(test_eval.loss)},
                         {"train_samples_per_s", summary.train_samples_per_s},
                         {"seconds", seconds},
-                        {"model", model_path}};
+                        {"model", model_path.empty() ? nlohmann::json(nullptr)
+                                                     : nlohmann::json(model_path)}};
   std::fprintf(stderr,
                "best epoch %d of %d: val AUC %.5f; test AUC %.5f, test log loss %.5f\n"
                "model: %s\nhistory: %s\ncurves: %s\n",
                summary.best_epoch, summary.epochs_run, summary.best_valid.auc, test_eval.auc,
-               test_eval.loss, model_path.c_str(), history_path.c_str(), curves_path.c_str());
+               test_eval.loss, model_path.empty() ? "not saved (no --model)" : model_path.c_str(),
+               history_path.empty() ? "not written" : history_path.c_str(),
+               curves_path.empty() ? "not written" : curves_path.c_str());
   if (o.is_set("report")) write_text_file(o.get_string("report"), out.dump(2) + "\n");
   write_json_line(out.dump());
   return 0;

@@ -1,3 +1,4 @@
+#include <algorithm>
 #include "data/chunk_parser.h"
 
 #include <cstring>
@@ -85,7 +86,10 @@ class ChunkParser {
     if (!split.ok()) return problem(line, split.column, std::move(split.what));
     const auto& slots = layout_.fields;
     if (fields_.size() != slots.size()) {
-      return problem(line, 0,
+      // WHERE names the first missing column (too few fields) or the first extra one.
+      // (No column while the file's width is still undecided.)
+      const size_t column = slots.empty() ? 0 : std::min(fields_.size(), slots.size()) + 1;
+      return problem(line, static_cast<uint32_t>(column),
                      layout_.expected_fields + ", found " + std::to_string(fields_.size()));
     }
     float label = 0;

@@ -117,8 +117,8 @@ TEST(ReaderCsvTest, CsvErrorTable) {
       {header + "a,1,\"x\"y,1\n",
        "unexpected character 'y' after a closing quote (expected ',' or the end of the line) "
        "(d.csv:2:column 3 (skip))"},
-      {header + "a,1,,1,\n", "expected 4 fields, found 5 (d.csv:2)"},
-      {header + "a,1\n", "expected 4 fields, found 2 (d.csv:2)"},
+      {header + "a,1,,1,\n", "expected 4 fields, found 5 (d.csv:2:column 5)"},
+      {header + "a,1\n", "expected 4 fields, found 2 (d.csv:2:column 3 (skip))"},
       {header + "a,x1,,1\n", "invalid numeric value 'x1' (d.csv:2:column 2 (n))"},
       {header + "a,1,,\n", "missing label (d.csv:2:column 4 (y))"},
       {"c,n,skip,y,extra\n",

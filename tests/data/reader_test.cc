@@ -136,9 +136,9 @@ TEST(ReaderTest, CriteoWithoutLabelFollowsThePolicy) {
             "expected 39 or 40 fields, found 2 (f.tsv:1)");
   // The first row decides; a row of the other width is an error naming its line.
   EXPECT_EQ(criteo_error(labeled + unlabeled, criteo(LabelPolicy::kOptional)),
-            "expected 40 fields, found 39 (f.tsv:3)");
+            "expected 40 fields, found 39 (f.tsv:3:column 40 (C39))");
   EXPECT_EQ(criteo_error(unlabeled + labeled, criteo(LabelPolicy::kOptional)),
-            "expected 39 fields, found 40 (f.tsv:3)");
+            "expected 39 fields, found 40 (f.tsv:3:column 40)");
   // In a 39-field row, column 1 is I1.
   Rng r2(4);
   std::string bad = random_criteo_line(r2, false);
@@ -167,9 +167,9 @@ TEST(ReaderTest, CriteoErrorTable) {
       {criteo_line("", {}, {}), "missing label (f.tsv:2:column 1 (label))"},
       {criteo_line("yes", {}, {}),
        "invalid label 'yes' (expected 0 or 1) (f.tsv:2:column 1 (label))"},
-      {"0\t1\t2\n", "expected 40 fields, found 3 (f.tsv:2)"},
-      {criteo_line("0", {}, {}).insert(0, "\t"), "expected 40 fields, found 41 (f.tsv:2)"},
-      {"x\n", "expected 40 fields, found 1 (f.tsv:2)"},
+      {"0\t1\t2\n", "expected 40 fields, found 3 (f.tsv:2:column 4 (I3))"},
+      {criteo_line("0", {}, {}).insert(0, "\t"), "expected 40 fields, found 41 (f.tsv:2:column 41)"},
+      {"x\n", "expected 40 fields, found 1 (f.tsv:2:column 2 (I1))"},
   };
   const std::string good = criteo_line("1", {"1"}, {"a"});
   for (const Case& c : cases) {
@@ -371,7 +371,7 @@ TEST(ReaderTest, SkipModeDecidesCriteoWidthFromTheFirstGoodRow) {
       EXPECT_EQ(bad[0].what, "expected 39 or 40 fields, found 2");
       EXPECT_EQ(bad[0].where, "f:1");
       EXPECT_EQ(bad[1].what, "expected 39 fields, found 40");
-      EXPECT_EQ(bad[1].where, "f:3");
+      EXPECT_EQ(bad[1].where, "f:3:column 40");
     }
   }
 }
@@ -426,7 +426,7 @@ TEST(ReaderTest, ErrorsAndSkipsAreExactUnderThreads) {
       EXPECT_EQ(bad[2].where, "f.tsv:700");
       EXPECT_EQ(bad[3].where, "f.tsv:701");
       EXPECT_EQ(bad[5].what, "expected 40 fields, found 39");
-      EXPECT_EQ(bad[5].where, "f.tsv:950");
+      EXPECT_EQ(bad[5].where, "f.tsv:950:column 40 (C39)");
       EXPECT_EQ(bad[6].where, "f.tsv:1000:column 5 (I4)");
       if (threads == 1 && block == 1) {
         reference = t;
@@ -462,7 +462,7 @@ TEST(ReaderTest, ConcatenatesFilesWithGlobalCodes) {
   EXPECT_EQ(data_error([&] {
               read_table({pa, pc}, criteo());
             }),
-            "expected 40 fields, found 1 (" + pc + ":3)");
+            "expected 40 fields, found 1 (" + pc + ":3:column 2 (I1))");
 }
 
 TEST(ReaderTest, FilesMustAgreeOnTheLabel) {

@@ -207,10 +207,8 @@ TEST_P(BadTrainingData, FailsWithOneLineNamingWhere) {
 INSTANTIATE_TEST_SUITE_P(Table, BadTrainingData, ::testing::ValuesIn(data_cases()),
                          [](const ::testing::TestParamInfo<DataCase>& p) { return p.param.name; });
 
-// DISABLED: a row of the wrong width names only file:LINE ("expected 40 fields, found 39
-// (rows.tsv:9)"); INTERFACE.md asks for file:LINE:FIELD and error.h's own example is
-// "train.tsv:17:column 40 (C39)".
-TEST(BadTrainingDataWidth, DISABLED_WrongWidthNamesTheColumn) {
+// A row of the wrong width names file:LINE and the first missing (or extra) column.
+TEST(BadTrainingDataWidth, WrongWidthNamesTheColumn) {
   TempDir dir;
   write_file(dir.file("short.tsv"), width_set(9, 39)());
   write_file(dir.file("long.tsv"), width_set(9, 41)());
