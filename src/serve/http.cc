@@ -16,6 +16,7 @@
 #include <condition_variable>
 #include <cstring>
 #include <list>
+#include <memory>
 #include <mutex>
 #include <thread>
 
@@ -32,36 +33,25 @@ const std::string* HttpRequest::header(std::string_view lower_name) const {
 }
 
 std::string_view reason_phrase(int status) {
-  switch (status) {
-    case 100:
-      return "Continue";
-    case 200:
-      return "OK";
-    case 400:
-      return "Bad Request";
-    case 404:
-      return "Not Found";
-    case 405:
-      return "Method Not Allowed";
-    case 408:
-      return "Request Timeout";
-    case 413:
-      return "Content Too Large";
-    case 415:
-      return "Unsupported Media Type";
-    case 431:
-      return "Request Header Fields Too Large";
-    case 500:
-      return "Internal Server Error";
-    case 501:
-      return "Not Implemented";
-    case 503:
-      return "Service Unavailable";
-    case 505:
-      return "HTTP Version Not Supported";
-    default:
-      return "Unknown";
+  static constexpr std::pair<int, std::string_view> kPhrases[] = {
+      {100, "Continue"},
+      {200, "OK"},
+      {400, "Bad Request"},
+      {404, "Not Found"},
+      {405, "Method Not Allowed"},
+      {408, "Request Timeout"},
+      {413, "Content Too Large"},
+      {415, "Unsupported Media Type"},
+      {431, "Request Header Fields Too Large"},
+      {500, "Internal Server Error"},
+      {501, "Not Implemented"},
+      {503, "Service Unavailable"},
+      {505, "HTTP Version Not Supported"},
+  };
+  for (const auto& [code, phrase] : kPhrases) {
+    if (code == status) return phrase;
   }
+  return "Unknown";
 }
 
 namespace {
@@ -266,7 +256,8 @@ class Connection {
 
   int fd_;
   HttpServer::State& s_;
-  std::string buf_;  // received bytes; the current request starts at offset 0
+  std::string buf_;                // received bytes; the current request starts at offset 0
+  std::unique_ptr<char[]> chunk_;  // what one read() fills (kReadChunk bytes)
 };
 
 Connection::Got Connection::fill(Clock::time_point deadline, bool watch_stop) {
@@ -280,11 +271,12 @@ Connection::Got Connection::fill(Clock::time_point deadline, bool watch_stop) {
     if (n == 0) return Got::kTimeout;
     // Bytes that arrived are read even when stopping: a request may be on its way.
     if (fds[0].revents & (POLLIN | POLLHUP | POLLERR)) {
-      const size_t old = buf_.size();
-      buf_.resize(old + kReadChunk);
-      const ssize_t got = read(fd_, buf_.data() + old, kReadChunk);
-      buf_.resize(old + static_cast<size_t>(std::max<ssize_t>(got, 0)));
-      if (got > 0) return Got::kData;
+      if (!chunk_) chunk_ = std::make_unique<char[]>(kReadChunk);
+      const ssize_t got = read(fd_, chunk_.get(), kReadChunk);
+      if (got > 0) {
+        buf_.append(chunk_.get(), static_cast<size_t>(got));
+        return Got::kData;
+      }
       if (got < 0 && (errno == EINTR || errno == EAGAIN)) continue;
       return Got::kClosed;
     }
