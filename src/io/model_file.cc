@@ -327,6 +327,19 @@ nlohmann::json parse_metadata(std::span<const uint8_t> text, uint64_t at, const 
     std::string why = e.what();
     if (size_t p = why.find("] "); p != std::string::npos) why = why.substr(p + 2);
     c.fail(at + (e.byte > 0 ? e.byte - 1 : 0), "model metadata is not valid JSON: " + why);
+  } catch (const nlohmann::json::exception& e) {
+    // The parser's other errors, e.g. out_of_range 406 "number overflow parsing '1e999'":
+    // a number beyond double's range. The byte is that of the quoted text, when found.
+    std::string why = e.what();
+    if (size_t p = why.find("] "); p != std::string::npos) why = why.substr(p + 2);
+    uint64_t byte = at;
+    const size_t q = why.find('\'');
+    const size_t q2 = q == std::string::npos ? q : why.find('\'', q + 1);
+    if (q2 != std::string::npos && q2 > q + 1) {
+      const size_t hit = std::string_view(first, text.size()).find(why.substr(q + 1, q2 - q - 1));
+      if (hit != std::string_view::npos) byte = at + hit;
+    }
+    c.fail(byte, "model metadata is not valid JSON: " + why);
   }
   if (too_deep) {
     c.fail(at,
