@@ -349,8 +349,8 @@ bool Connection::read_request(HttpRequest& req, bool& keep_alive) {
     if (buf_.size() > o.max_header_bytes) {
       throw Refusal{431, "request head over " + std::to_string(o.max_header_bytes) + " bytes"};
     }
+    // Idle (between requests): a stop ends the wait, but bytes already here are read first.
     const bool idle = buf_.empty() || buf_ == "\r";
-    if (idle && s_.stopping.load()) return false;
     const Got g = idle ? fill(Clock::now() + std::chrono::milliseconds(o.idle_timeout_ms), true)
                        : fill(started + std::chrono::milliseconds(o.read_timeout_ms), false);
     if (g == Got::kTimeout && !idle) throw Refusal{408, "request head not complete in time"};

@@ -10,9 +10,11 @@
 #pragma once
 
 #include <arpa/inet.h>
+#include <linux/sockios.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -24,6 +26,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <thread>
 
 namespace deepcross::serve_test {
 
@@ -86,6 +89,18 @@ class TestConnection {
       bytes.remove_prefix(static_cast<size_t>(n));
     }
     return true;
+  }
+
+  // Waits until the peer's kernel has acknowledged everything sent (the send queue is
+  // empty); false if that takes over timeout_ms.
+  bool wait_until_acknowledged(int timeout_ms = 60000) {
+    const auto deadline = Clock::now() + std::chrono::milliseconds(timeout_ms);
+    int queued = 0;
+    while (ioctl(fd_, SIOCOUTQ, &queued) == 0 && queued > 0) {
+      if (Clock::now() > deadline) return false;
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    return queued == 0;
   }
 
   // The next response (after any interim 1xx when skip_interim); nullopt when the connection

@@ -640,6 +640,9 @@ TEST(ServeBinary, FinishesTheRequestInFlightWhenStopped) {
   for (int i = 0; i < 10; ++i) rows.insert(rows.end(), m.lines.begin(), m.lines.end());
   const std::string body = tsv_body(rows);  // 600 rows
   ASSERT_TRUE(c.send(request("POST", "/v1/predict", body, kTsv)));
+  // Stop only once the server's kernel has acknowledged every byte (the request is in its
+  // socket, not in transit): then it is in flight for the server.
+  ASSERT_TRUE(c.wait_until_acknowledged());
   const int status = p.signal_and_wait(SIGTERM);
   const std::optional<Reply> r = c.read_reply();
   ASSERT_TRUE(r) << p.err();
