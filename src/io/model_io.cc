@@ -1,5 +1,7 @@
 #include "io/model_io.h"
 
+#include <cstdio>
+
 #include "deepcross/error.h"
 #include "io/model_file.h"
 
@@ -23,6 +25,39 @@ std::string shape_text(const std::vector<int64_t>& s) {
   std::string out = "[";
   for (size_t i = 0; i < s.size(); ++i) out += (i ? ", " : "") + std::to_string(s[i]);
   return out + "]";
+}
+
+// A lower bound of the weights a model of configuration `c` has: its largest tensors (in
+// double: a hostile configuration may overflow any integer type).
+//   embeddings Σ_j c_j·d_j; cross per layer: vector w_l (D), matrix W_l (D x D), lowrank
+//   U_l, V_l (D x r each), mix U_lk, V_lk (D x r each, K experts); MLP Σ in_i·h_i; output
+//   (h_last, + D when parallel) x outputs.
+double min_weight_count(const ModelConfig& c) {
+  const double d = input_width(c);
+  double n = 0;
+  for (int v : c.vocab_sizes) n += static_cast<double>(v) * embedding_width(v, c.embed_max);
+  const double layers = c.cross_layers, r = c.low_rank, k = c.experts;
+  switch (c.cross) {
+    case CrossType::kVector:
+      n += layers * d;
+      break;
+    case CrossType::kMatrix:
+      n += layers * d * d;
+      break;
+    case CrossType::kLowRank:
+      n += layers * 2 * d * r;
+      break;
+    case CrossType::kMix:
+      n += layers * k * 2 * d * r;
+      break;
+  }
+  double in = d;
+  for (int h : c.mlp) {
+    n += in * h;
+    in = h;
+  }
+  if (c.structure == Structure::kParallel) in += d;
+  return n + in * c.outputs();
 }
 
 }  // namespace
@@ -188,6 +223,19 @@ TrainedModel trained_model_from_file(const ModelFile& f, const std::string& wher
                                    std::move(cat_names), std::move(vocabs));
   } catch (const nlohmann::json::exception& e) {
     throw DataError(std::string("bad model metadata: ") + e.what(), where);
+  }
+  // The model is allocated from the configuration before its tensors are compared with it:
+  // refuse a configuration whose weights the file cannot hold, so that a small hostile file
+  // cannot make the loader allocate a giant model.
+  double f32_values = 0;
+  for (const NamedTensor& t : f.tensors) {
+    if (t.dtype == DType::kF32) f32_values += static_cast<double>(t.numel());
+  }
+  if (const double need = min_weight_count(tm.config); need > f32_values) {
+    char text[96];
+    std::snprintf(text, sizeof text, "at least %.0f f32 weights, the file holds %.0f", need,
+                  f32_values);
+    throw DataError("the model configuration needs " + std::string(text), where);
   }
   tm.model = std::make_unique<Model<float>>(tm.config, 0);
   for (auto& t : tm.model->tensors()) {

@@ -1,11 +1,13 @@
-// Regression tests for what fuzz/model_fuzz.cc found in the model-loading path: each input
-// below once crashed or misbehaved, and must now be refused with a DataError naming the file
-// and a byte (or load cleanly).
+// Regression tests for the model-loading path, found while fuzzing it (fuzz/model_fuzz.cc):
+// each input below once crashed or misbehaved, and must now be refused with a DataError
+// naming the file (and a byte, for container problems), or load cleanly.
 #include <gtest/gtest.h>
+#include <stdlib.h>
 #include <zlib.h>
 
 #include <cstdint>
 #include <cstring>
+#include <filesystem>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -75,6 +77,85 @@ TEST(ModelFuzzRegression, NegativeNumberBeyondDoubleRangeIsADataError) {
   const DataError e = parse_error(container("[-1e400]"));
   EXPECT_NE(std::string(e.what()).find("not valid JSON"), std::string::npos) << e.what();
   EXPECT_EQ(e.where(), "m.dcn at byte 33");
+}
+
+// The tiny trained models of the fuzzing seed corpus (matrix stacked, mix parallel, vector).
+std::string seed_model(const std::string& name) {
+  return std::string(DEEPCROSS_TESTDATA_DIR) + "/fuzz/model/" + name;
+}
+
+// The DataError that trained_model_from_file throws for `f`; fails the test when none.
+DataError load_error(const ModelFile& f) {
+  try {
+    (void)trained_model_from_file(f, "m.dcn");
+  } catch (const DataError& e) {
+    return e;
+  }
+  ADD_FAILURE() << "loaded without an error";
+  return DataError("");
+}
+
+TEST(ModelFuzzRegression, SeedModelsLoad) {
+  for (const char* name : {"matrix_stacked.dcn", "mix_parallel.dcn", "vector_two_layers.dcn"}) {
+    const ModelFile f = read_model_file(seed_model(name));
+    const TrainedModel tm = trained_model_from_file(f, name);
+    EXPECT_GT(tm.model->parameter_count(), 0u) << name;
+  }
+}
+
+// Found by reading the loader while writing model_fuzz (the model is allocated from the
+// configuration before the tensors are compared with it): a 28 KB file whose configuration
+// asks for MLP layers of 65536 made `deepcross info` allocate tens of gigabytes.
+TEST(ModelFuzzRegression, ConfigurationTooLargeForTheFileIsRefusedBeforeAllocating) {
+  const ModelFile seed = read_model_file(seed_model("vector_two_layers.dcn"));
+  struct Case {
+    const char* key;
+    nlohmann::json value;
+  };
+  const Case cases[] = {{"mlp", {65536, 65536}},
+                        {"classes", 100000},
+                        {"cross", "matrix"},
+                        {"cross_layers", 64},
+                        {"embed_max", 1024}};
+  for (const Case& c : cases) {
+    ModelFile f = seed;
+    f.metadata["model"][c.key] = c.value;
+    if (std::string(c.key) == "cross_layers") f.metadata["model"]["cross"] = "matrix";
+    const DataError e = load_error(f);
+    EXPECT_NE(std::string(e.what()).find("the model configuration needs at least"),
+              std::string::npos)
+        << c.key << ": " << e.what();
+    EXPECT_EQ(e.where(), "m.dcn") << c.key;
+  }
+}
+
+// The bound never refuses a real model: every cross type x structure x classes, saved and
+// loaded back.
+TEST(ModelFuzzRegression, EveryModelKindStillLoads) {
+  std::string dir = ::testing::TempDir() + "dc_fuzz_regression_XXXXXX";
+  ASSERT_NE(mkdtemp(dir.data()), nullptr);
+  const ModelFile seed = read_model_file(seed_model("matrix_stacked.dcn"));
+  for (const char* cross : {"vector", "matrix", "lowrank", "mix"}) {
+    for (const char* structure : {"stacked", "parallel"}) {
+      for (int classes : {1, 3}) {
+        TrainedModel tm = trained_model_from_file(seed, "seed");
+        ASSERT_TRUE(parse_cross_type(cross, &tm.config.cross));
+        ASSERT_TRUE(parse_structure(structure, &tm.config.structure));
+        tm.config.classes = classes;
+        tm.config.low_rank = 3;
+        tm.config.experts = 2;
+        tm.config.mlp = {5, 3};
+        tm.model = std::make_unique<Model<float>>(tm.config, 7);
+        const std::string path = dir + "/m.dcn";
+        save_model(path, tm);
+        const TrainedModel back = load_model(path);
+        EXPECT_EQ(back.model->parameter_count(), tm.model->parameter_count())
+            << cross << " " << structure << " " << classes;
+      }
+    }
+  }
+  std::error_code ec;
+  std::filesystem::remove_all(dir, ec);
 }
 
 }  // namespace
