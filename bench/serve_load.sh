@@ -105,7 +105,40 @@ run() {  # body-file rows connections
              rows, rows == 1 ? "" : "s", c, p50 / 1000, p99 / 1000, rps, rps * rows, e }'
 }
 for c in $CONNECTIONS; do run "$WORK/one.json" 1 "$c"; done
+# The server's own view of the one-row runs: time from last byte received to answer ready.
+curl -sf "http://127.0.0.1:$PORT/metrics" | awk '
+  /^deepcross_request_seconds_bucket\{le="0.0001"\}/ { a = $2 }
+  /^deepcross_request_seconds_bucket\{le="0.00025"\}/ { b = $2 }
+  /^deepcross_request_seconds_bucket\{le="0.001"\}/ { c = $2 }
+  /^deepcross_request_seconds_count/ { n = $2 }
+  /^deepcross_request_seconds_sum/ { s = $2 }
+  END { printf "server-side, one-row runs: %d requests, mean %.1f us; within 100 us %.2f %%, " \
+               "250 us %.2f %%, 1 ms %.3f %%\n", n, s / n * 1e6, 100 * a / n, 100 * b / n, 100 * c / n }'
 for c in $BIG_CONNECTIONS; do run "$WORK/big.json" 256 "$c"; done
 
-echo "server-side (GET /metrics):"
+# A cross-check of the one-row latency with another client: sequential requests on one
+# keep-alive connection from Python's http.client, timed with a monotonic clock (Python adds
+# its own few tens of microseconds per request).
+"$PYTHON" - "$PORT" "$WORK/one.json" <<'EOF2'
+import http.client, sys, time
+port, body = int(sys.argv[1]), open(sys.argv[2], "rb").read()
+c = http.client.HTTPConnection("127.0.0.1", port)
+t = []
+for i in range(5100):
+    a = time.perf_counter_ns()
+    c.request("POST", "/v1/predict", body, {"Content-Type": "application/json"})
+    r = c.getresponse()
+    r.read()
+    if r.status != 200:
+        sys.exit("status %d" % r.status)
+    if i >= 100:
+        t.append((time.perf_counter_ns() - a) / 1e6)
+t.sort()
+q = lambda p: t[min(len(t) - 1, int(p * len(t)))]
+print("python sequential client, 1 row: %d requests, p50 %.3f ms, p99 %.3f ms, max %.3f ms"
+      % (len(t), q(0.5), q(0.99), t[-1]))
+EOF2
+
+echo "server-side totals (GET /metrics):"
 curl -sf "http://127.0.0.1:$PORT/metrics" | grep -E '^deepcross_(requests|rows|errors)_total|_count|_sum'
+echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
