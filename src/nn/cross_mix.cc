@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "core/blas.h"
+#include "core/fast_math.h"
 #include "core/ops.h"
 #include "nn/init.h"
 
@@ -42,22 +43,23 @@ void CrossMix<T>::init(Rng& rng) {
 template <typename T>
 void CrossMix<T>::reserve_scratch(int max_batch) {
   max_batch_ = max_batch;
-  const size_t B = max_batch, D = this->d_;
-  pi_.resize(this->layers_);
-  a_.resize(this->layers_);
-  c_act_.resize(this->layers_);
-  z_.resize(this->layers_);
+  const size_t B = max_batch, D = this->d_, KR = static_cast<size_t>(k_) * r_;
+  for (auto* v : {&ucat_, &vcat_, &pi_, &a_, &c_act_, &z_}) v->resize(this->layers_);
   for (int l = 0; l < this->layers_; ++l) {
+    ucat_[l].resize(D * KR);
+    vcat_[l].resize(D * KR);
     pi_[l].resize(B * k_);
-    a_[l].resize(k_ * B * r_);
-    c_act_[l].resize(k_ * B * r_);
-    z_[l].resize(k_ * B * D);
+    a_[l].resize(B * KR);
+    c_act_[l].resize(B * KR);
+    z_[l].resize(B * D);
   }
   gx_.resize(B * D);
-  dz_.resize(B * D);
-  dc_.resize(B * r_);
-  da_.resize(B * r_);
+  pc_.resize(B * KR);
+  gk_.resize(B * KR);
+  da_.resize(B * KR);
   dpi_.resize(B * k_);
+  ducat_.resize(D * KR);
+  dvcat_.resize(D * KR);
 }
 
 template <typename T>
@@ -71,10 +73,28 @@ MatrixView<T> CrossMix<T>::grad_expert(int id, int k, int rows, int cols) {
 }
 
 template <typename T>
+void CrossMix<T>::pack(const T* stacked, T* cat) const {
+  const int D = this->d_, R = r_, KR = k_ * r_;
+  for (int k = 0; k < k_; ++k)
+    for (int d = 0; d < D; ++d)
+      for (int j = 0; j < R; ++j) cat[d * KR + k * R + j] = stacked[(k * D + d) * R + j];
+}
+
+template <typename T>
+void CrossMix<T>::unpack_add(const T* cat, T* stacked) const {
+  const int D = this->d_, R = r_, KR = k_ * r_;
+  for (int k = 0; k < k_; ++k)
+    for (int d = 0; d < D; ++d)
+      for (int j = 0; j < R; ++j) stacked[(k * D + d) * R + j] += cat[d * KR + k * R + j];
+}
+
+template <typename T>
 void CrossMix<T>::layer_forward(int l, ConstMatrixView<T> x0, ConstMatrixView<T> xl,
                                 MatrixView<T> next) {
-  const int B = xl.rows, D = this->d_, K = k_, R = r_;
-  const size_t BR = static_cast<size_t>(max_batch_) * R, BD = static_cast<size_t>(max_batch_) * D;
+  const int B = xl.rows, D = this->d_, K = k_, R = r_, KR = k_ * r_;
+  pack(this->store_->value(u_[l]), ucat_[l].data());
+  pack(this->store_->value(v_[l]), vcat_[l].data());
+  MatrixView<T> ucat{ucat_[l].data(), D, KR}, vcat{vcat_[l].data(), D, KR};
   // Gates: π = softmax(x_l Gᵀ), row-wise, max-subtracted.
   MatrixView<T> pi{pi_[l].data(), B, K};
   gemm<T>(Trans::kNo, Trans::kYes, T(1), xl, this->store_->matrix(gate_), T(0), pi);
@@ -85,91 +105,106 @@ void CrossMix<T>::layer_forward(int l, ConstMatrixView<T> x0, ConstMatrixView<T>
     for (int k = 0; k < K; ++k) s += (p[k] = std::exp(p[k] - m));
     for (int k = 0; k < K; ++k) p[k] /= s;
   }
-  const T* bias = this->store_->value(b_[l]);
+  // a = tanh(x_l V_cat); c_k = tanh(a_k C_k); [π c]; z = [π c] U_catᵀ + b.
+  MatrixView<T> a{a_[l].data(), B, KR}, c{c_act_[l].data(), B, KR}, pc{pc_.data(), B, KR};
+  gemm<T>(Trans::kNo, Trans::kNo, T(1), xl, vcat, T(0), a);
+#pragma omp parallel for schedule(static) if (B >= kParallelRows)
+  for (int b = 0; b < B; ++b) tanh_inplace(a.row(b), KR);
   for (int k = 0; k < K; ++k) {
-    MatrixView<T> a{a_[l].data() + k * BR, B, R}, c{c_act_[l].data() + k * BR, B, R};
-    MatrixView<T> z{z_[l].data() + k * BD, B, D};
-    gemm<T>(Trans::kNo, Trans::kNo, T(1), xl, expert(v_[l], k, D, R), T(0), a);
-    for (int b = 0; b < B; ++b) {
-      T* r = a.row(b);
-      for (int j = 0; j < R; ++j) r[j] = std::tanh(r[j]);
-    }
-    gemm<T>(Trans::kNo, Trans::kNo, T(1), a, expert(c_[l], k, R, R), T(0), c);
-    for (int b = 0; b < B; ++b) {
-      T* r = c.row(b);
-      for (int j = 0; j < R; ++j) r[j] = std::tanh(r[j]);
-    }
-    gemm<T>(Trans::kNo, Trans::kYes, T(1), c, expert(u_[l], k, D, R), T(0), z);
-    add_row_vector(z, bias);
+    gemm<T>(Trans::kNo, Trans::kNo, T(1), a.columns(k * R, R), expert(c_[l], k, R, R), T(0),
+            c.columns(k * R, R));
   }
 #pragma omp parallel for schedule(static) if (B >= kParallelRows)
   for (int b = 0; b < B; ++b) {
+    T* cr = c.row(b);
+    T* pr = pc.row(b);
+    const T* p = pi.row(b);
+    tanh_inplace(cr, KR);
+    for (int j = 0; j < KR; ++j) pr[j] = p[j / R] * cr[j];
+  }
+  MatrixView<T> z{z_[l].data(), B, D};
+  gemm<T>(Trans::kNo, Trans::kYes, T(1), pc, ucat, T(0), z);
+  const T* bias = this->store_->value(b_[l]);
+#pragma omp parallel for schedule(static) if (B >= kParallelRows)
+  for (int b = 0; b < B; ++b) {
+    T* zr = z.row(b);
     const T* a0 = x0.row(b);
     const T* x = xl.row(b);
-    const T* p = pi.row(b);
     T* o = next.row(b);
-    for (int j = 0; j < D; ++j) o[j] = 0;
-    for (int k = 0; k < K; ++k) {
-      const T* z = z_[l].data() + k * BD + static_cast<size_t>(b) * D;
-      for (int j = 0; j < D; ++j) o[j] += p[k] * (a0[j] * z[j]);
+    for (int j = 0; j < D; ++j) {
+      zr[j] += bias[j];
+      o[j] = a0[j] * zr[j] + x[j];
     }
-    for (int j = 0; j < D; ++j) o[j] += x[j];
   }
 }
 
 template <typename T>
 void CrossMix<T>::layer_backward(int l, ConstMatrixView<T> x0, ConstMatrixView<T> xl,
                                  MatrixView<T> g, MatrixView<T> dx0) {
-  const int B = xl.rows, D = this->d_, K = k_, R = r_;
-  const size_t BR = static_cast<size_t>(max_batch_) * R, BD = static_cast<size_t>(max_batch_) * D;
-  MatrixView<T> pi{pi_[l].data(), B, K}, gx{gx_.data(), B, D}, dpi{dpi_.data(), B, K};
-  // gx = g ⊙ x0;  dx0 += g ⊙ Σ_k π_k z_k;  dπ_k = Σ_j gx_j z_kj.
+  const int B = xl.rows, D = this->d_, K = k_, R = r_, KR = k_ * r_;
+  MatrixView<T> ucat{ucat_[l].data(), D, KR}, vcat{vcat_[l].data(), D, KR};
+  MatrixView<T> pi{pi_[l].data(), B, K}, a{a_[l].data(), B, KR}, c{c_act_[l].data(), B, KR};
+  MatrixView<T> z{z_[l].data(), B, D}, gx{gx_.data(), B, D}, dpi{dpi_.data(), B, K};
+  MatrixView<T> pc{pc_.data(), B, KR}, gk{gk_.data(), B, KR}, da{da_.data(), B, KR};
+  const T* bias = this->store_->value(b_[l]);
+  // gx = g ⊙ x0;  dx0 += g ⊙ z;  gx · b (for dπ);  [π c] again for dU_cat.
 #pragma omp parallel for schedule(static) if (B >= kParallelRows)
   for (int b = 0; b < B; ++b) {
     const T* gr = g.row(b);
     const T* a0 = x0.row(b);
-    const T* p = pi.row(b);
+    const T* zr = z.row(b);
     T* gxr = gx.row(b);
     T* o = dx0.row(b);
-    T* dp = dpi.row(b);
-    for (int j = 0; j < D; ++j) gxr[j] = gr[j] * a0[j];
-    for (int k = 0; k < K; ++k) {
-      const T* z = z_[l].data() + k * BD + static_cast<size_t>(b) * D;
-      T acc = 0;
-      for (int j = 0; j < D; ++j) {
-        acc += gxr[j] * z[j];
-        o[j] += gr[j] * p[k] * z[j];
-      }
-      dp[k] = acc;
+    T gxb = 0;
+    for (int j = 0; j < D; ++j) {
+      gxr[j] = gr[j] * a0[j];
+      o[j] += gr[j] * zr[j];
+      gxb += gxr[j] * bias[j];
     }
+    T* dp = dpi.row(b);
+    for (int k = 0; k < K; ++k) dp[k] = gxb;
+    const T* p = pi.row(b);
+    const T* cr = c.row(b);
+    T* pr = pc.row(b);
+    for (int j = 0; j < KR; ++j) pr[j] = p[j / R] * cr[j];
   }
   add_column_sums<T>(gx, this->store_->grad(b_[l]));
-  MatrixView<T> dz{dz_.data(), B, D}, dc{dc_.data(), B, R}, da{da_.data(), B, R};
-  for (int k = 0; k < K; ++k) {
-    MatrixView<T> a{a_[l].data() + k * BR, B, R}, c{c_act_[l].data() + k * BR, B, R};
-    for (int b = 0; b < B; ++b) {
-      const T pk = pi(b, k);
-      const T* gxr = gx.row(b);
-      T* d = dz.row(b);
-      for (int j = 0; j < D; ++j) d[j] = pk * gxr[j];
+  MatrixView<T> ducat{ducat_.data(), D, KR}, dvcat{dvcat_.data(), D, KR};
+  gemm<T>(Trans::kNo, Trans::kNo, T(1), gx, ucat, T(0), gk);    // G = gx U_cat
+  gemm<T>(Trans::kYes, Trans::kNo, T(1), gx, pc, T(0), ducat);  // dU_cat = gxᵀ [π c]
+  // dπ_k += c_k · G_k;  dĉ = π_k G_k ⊙ (1 − c²)  (into gk).
+#pragma omp parallel for schedule(static) if (B >= kParallelRows)
+  for (int b = 0; b < B; ++b) {
+    T* gr = gk.row(b);
+    const T* cr = c.row(b);
+    const T* p = pi.row(b);
+    T* dp = dpi.row(b);
+    for (int k = 0; k < K; ++k) {
+      T acc = 0;
+      for (int j = k * R; j < (k + 1) * R; ++j) {
+        acc += cr[j] * gr[j];
+        gr[j] = p[k] * gr[j] * (T(1) - cr[j] * cr[j]);
+      }
+      dp[k] += acc;
     }
-    gemm<T>(Trans::kYes, Trans::kNo, T(1), dz, c, T(1), grad_expert(u_[l], k, D, R));
-    gemm<T>(Trans::kNo, Trans::kNo, T(1), dz, expert(u_[l], k, D, R), T(0), dc);
-    for (int b = 0; b < B; ++b) {
-      T* d = dc.row(b);
-      const T* cr = c.row(b);
-      for (int j = 0; j < R; ++j) d[j] *= T(1) - cr[j] * cr[j];
-    }
-    gemm<T>(Trans::kYes, Trans::kNo, T(1), a, dc, T(1), grad_expert(c_[l], k, R, R));
-    gemm<T>(Trans::kNo, Trans::kYes, T(1), dc, expert(c_[l], k, R, R), T(0), da);
-    for (int b = 0; b < B; ++b) {
-      T* d = da.row(b);
-      const T* ar = a.row(b);
-      for (int j = 0; j < R; ++j) d[j] *= T(1) - ar[j] * ar[j];
-    }
-    gemm<T>(Trans::kYes, Trans::kNo, T(1), xl, da, T(1), grad_expert(v_[l], k, D, R));
-    gemm<T>(Trans::kNo, Trans::kYes, T(1), da, expert(v_[l], k, D, R), T(1), g);
   }
+  // Per expert: dC_k += a_kᵀ dĉ_k;  dâ_k = dĉ_k C_kᵀ.
+  for (int k = 0; k < K; ++k) {
+    gemm<T>(Trans::kYes, Trans::kNo, T(1), a.columns(k * R, R), gk.columns(k * R, R), T(1),
+            grad_expert(c_[l], k, R, R));
+    gemm<T>(Trans::kNo, Trans::kYes, T(1), gk.columns(k * R, R), expert(c_[l], k, R, R), T(0),
+            da.columns(k * R, R));
+  }
+#pragma omp parallel for schedule(static) if (B >= kParallelRows)
+  for (int b = 0; b < B; ++b) {
+    T* d = da.row(b);
+    const T* ar = a.row(b);
+    for (int j = 0; j < KR; ++j) d[j] *= T(1) - ar[j] * ar[j];
+  }
+  gemm<T>(Trans::kYes, Trans::kNo, T(1), xl, da, T(0), dvcat);  // dV_cat = x_lᵀ dâ
+  gemm<T>(Trans::kNo, Trans::kYes, T(1), da, vcat, T(1), g);    // ∂L/∂x_l += dâ V_catᵀ
+  unpack_add(ducat_.data(), this->store_->grad(u_[l]));
+  unpack_add(dvcat_.data(), this->store_->grad(v_[l]));
   // Softmax: dγ_k = π_k (dπ_k − Σ_m π_m dπ_m), written over dπ.
   for (int b = 0; b < B; ++b) {
     const T* p = pi.row(b);

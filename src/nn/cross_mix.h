@@ -11,6 +11,15 @@
 //               dC_lk += a_kᵀ dĉ;  dâ = (dĉ C_lkᵀ) ⊙ (1 − a_k²);  dV_lk += x_lᵀ dâ;
 //               ∂L/∂x_l += dâ V_lkᵀ
 //   gate: dγ_k = π_k (dπ_k − Σ_m π_m dπ_m);  dG += dγᵀ x_l;  ∂L/∂x_l += dγ G;  plus g itself.
+//
+// Batched: since Σ_k π_k = 1, the K experts' outputs combine into one product,
+//   Σ_k π_k x0 ⊙ (c_k U_kᵀ + b) = x0 ⊙ ([π_1 c_1 | … | π_K c_K] U_catᵀ + b),
+// with U_cat = [U_1 | … | U_K] (D x K·r) and likewise V_cat, so the layer runs three large
+// GEMMs (x_l V_cat, [π c] U_catᵀ, and their backward forms) instead of K small ones each,
+// plus K small (B x r x r) GEMMs for C. The parameters keep torch's (K, D, r) layout; the
+// concatenated copies are repacked every forward (K·D·r numbers, negligible).
+// Backward in the batched form, with G = gx U_cat (B x K·r, G_k = gx U_k):
+//   dπ_k = c_k · G_k + gx · b;   dU_cat += gxᵀ [π c];   dĉ_k = π_k G_k ⊙ (1 − c_k²)
 #pragma once
 
 #include "nn/cross.h"
@@ -33,13 +42,16 @@ class CrossMix : public CrossNet<T> {
  private:
   MatrixView<T> expert(int id, int k, int rows, int cols);  // k-th (rows x cols) slice
   MatrixView<T> grad_expert(int id, int k, int rows, int cols);
+  // (K, D, r) → D x K·r and back (adding into the (K, D, r) gradient).
+  void pack(const T* stacked, T* cat) const;
+  void unpack_add(const T* cat, T* stacked) const;
 
   int r_, k_;
   int gate_;
   std::vector<int> u_, v_, c_, b_;
-  // Per layer: π (B x K), a and c (K x B x r), z (K x B x D).
-  std::vector<Buffer<T>> pi_, a_, c_act_, z_;
-  Buffer<T> gx_, dz_, dc_, da_, dpi_;
+  // Per layer: U_cat, V_cat (D x K·r); π (B x K); a, c (B x K·r); z = [π c] U_catᵀ + b (B x D).
+  std::vector<Buffer<T>> ucat_, vcat_, pi_, a_, c_act_, z_;
+  Buffer<T> gx_, pc_, gk_, da_, dpi_, ducat_, dvcat_;
   int max_batch_ = 0;
 };
 

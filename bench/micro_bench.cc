@@ -1,0 +1,146 @@
+// Micro-benchmarks of the training step's pieces (Google Benchmark). Figures are per call;
+// items/s are samples (rows) per second. Run on a quiet machine, threads as --threads:
+//   build-bench/bench/micro_bench --benchmark_min_time=1 [--benchmark_filter=Step]
+// The CPU is printed in the context block at the top of every run.
+#include <benchmark/benchmark.h>
+
+#include <string>
+#include <vector>
+
+#include "core/blas.h"
+#include "core/rng.h"
+#include "nn/cross.h"
+#include "nn/model.h"
+#include "optim/adam.h"
+
+namespace deepcross {
+namespace {
+
+constexpr int kBatch = 2048;
+
+// Criteo-like: 13 numeric fields and 26 categorical fields whose widths give D ≈ 185.
+ModelConfig criteo_config(CrossType t) {
+  ModelConfig c;
+  c.num_numeric = 13;
+  c.vocab_sizes = {1460, 583, 305000, 124000, 305, 24, 12500, 633, 3, 93000, 5600, 287000, 3194,
+                   27, 14000, 200000, 10, 5600, 2173, 4, 260000, 18, 15, 54000, 105, 41000};
+  c.cross = t;
+  return c;
+}
+
+struct Data {
+  std::vector<float> x_num, labels;
+  std::vector<int32_t> x_cat;
+  Data(const ModelConfig& c, int rows, uint64_t seed) {
+    Rng rng(seed);
+    for (int i = 0; i < rows * c.num_numeric; ++i) x_num.push_back(static_cast<float>(rng.uniform()));
+    for (int r = 0; r < rows; ++r) {
+      for (int v : c.vocab_sizes) {
+        // Zipf-ish: small ids much more often.
+        const double u = rng.uniform();
+        x_cat.push_back(static_cast<int32_t>(std::min<double>(v - 1, v * u * u * u)));
+      }
+      labels.push_back(rng.uniform() < 0.28 ? 1.f : 0.f);
+    }
+  }
+};
+
+CrossType cross_arg(int64_t i) {
+  return static_cast<CrossType>(i);  // 0 vector, 1 matrix, 2 mix, 3 lowrank
+}
+
+void set_threads(benchmark::State& state) { set_blas_threads(static_cast<int>(state.range(1))); }
+
+// One full training step: forward (training), loss, backward, Adam (lazy).
+void BM_TrainStep(benchmark::State& state) {
+  set_threads(state);
+  const ModelConfig c = criteo_config(cross_arg(state.range(0)));
+  Model<float> model(c, 1);
+  model.reserve(kBatch);
+  AdamOptions o;
+  o.mode = OptimizerMode::kLazy;
+  Adam<float> opt(model, o);
+  Data d(c, kBatch, 2);
+  const Batch<float> b{kBatch, d.x_num.data(), d.x_cat.data(), d.labels.data()};
+  for (auto _ : state) {
+    model.train_step_gradients(b);
+    opt.step();
+  }
+  state.SetItemsProcessed(state.iterations() * kBatch);
+  state.SetLabel(std::string(to_string(c.cross)) + ", D=" + std::to_string(model.input_width()));
+}
+
+// Forward and backward of the cross network alone.
+void BM_CrossForwardBackward(benchmark::State& state) {
+  set_threads(state);
+  const ModelConfig c = criteo_config(cross_arg(state.range(0)));
+  const int D = input_width(c);
+  ParamStore<float> store;
+  auto cross = make_cross<float>(c, D, store);
+  store.finalize();
+  Rng rng(3);
+  cross->init(rng);
+  cross->reserve(kBatch);
+  std::vector<float> x0(static_cast<size_t>(kBatch) * D), g(x0.size()), dx0(x0.size());
+  for (auto& v : x0) v = static_cast<float>(rng.normal());
+  MatrixView<float> x0v{x0.data(), kBatch, D};
+  for (auto _ : state) {
+    ConstMatrixView<float> xl = cross->forward(x0v);
+    std::copy(xl.data, xl.data + x0.size(), g.begin());
+    cross->backward(MatrixView<float>{g.data(), kBatch, D}, MatrixView<float>{dx0.data(), kBatch, D});
+    benchmark::DoNotOptimize(dx0.data());
+  }
+  state.SetItemsProcessed(state.iterations() * kBatch);
+  state.SetLabel(std::string(to_string(c.cross)) + ", D=" + std::to_string(D));
+}
+
+// Evaluation-mode forward (batch prediction).
+void BM_Predict(benchmark::State& state) {
+  set_threads(state);
+  const ModelConfig c = criteo_config(cross_arg(state.range(0)));
+  Model<float> model(c, 1);
+  const int rows = static_cast<int>(state.range(2));
+  model.reserve(rows);
+  Data d(c, rows, 4);
+  const Batch<float> b{rows, d.x_num.data(), d.x_cat.data(), nullptr};
+  for (auto _ : state) benchmark::DoNotOptimize(model.forward(b, Mode::kEval).data);
+  state.SetItemsProcessed(state.iterations() * rows);
+  state.SetLabel(std::string(to_string(c.cross)) + ", batch " + std::to_string(rows));
+}
+
+// Adam over the model: exact (every embedding row) or lazy (touched rows only).
+void BM_AdamStep(benchmark::State& state) {
+  set_threads(state);
+  const ModelConfig c = criteo_config(CrossType::kMatrix);
+  Model<float> model(c, 1);
+  model.reserve(kBatch);
+  AdamOptions o;
+  o.mode = state.range(0) ? OptimizerMode::kLazy : OptimizerMode::kExact;
+  Adam<float> opt(model, o);
+  Data d(c, kBatch, 5);
+  model.train_step_gradients({kBatch, d.x_num.data(), d.x_cat.data(), d.labels.data()});
+  for (auto _ : state) opt.step();
+  state.SetItemsProcessed(state.iterations() * kBatch);
+  state.SetLabel(state.range(0) ? "lazy" : "exact");
+}
+
+void cross_args(benchmark::internal::Benchmark* b) {
+  for (int t : {0, 1, 2, 3})
+    for (int th : {1, 2}) b->Args({t, th});
+}
+
+BENCHMARK(BM_TrainStep)->Apply(cross_args)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_CrossForwardBackward)->Apply(cross_args)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_Predict)
+    ->Args({1, 1, 1})
+    ->Args({1, 1, 64})
+    ->Args({1, 2, 8192})
+    ->Args({2, 2, 8192})
+    ->Unit(benchmark::kMicrosecond)
+    ->UseRealTime();
+BENCHMARK(BM_AdamStep)->Args({0, 2})->Args({1, 2})->Unit(benchmark::kMillisecond)->UseRealTime();
+
+}  // namespace
+}  // namespace deepcross
+
+BENCHMARK_MAIN();
