@@ -6,6 +6,7 @@
 // x0, the halves of a concatenation) are views too.
 #pragma once
 
+#include <atomic>
 #include <cstddef>
 #include <cstdlib>
 #include <cstring>
@@ -16,6 +17,12 @@
 #include "core/check.h"
 
 namespace deepcross {
+
+// Bytes held by all Buffers of the process (for the memory breakdown `train` prints).
+inline std::atomic<size_t>& buffer_bytes_in_use() {
+  static std::atomic<size_t> bytes{0};
+  return bytes;
+}
 
 template <typename T>
 class Buffer {
@@ -32,22 +39,30 @@ class Buffer {
     }
     return *this;
   }
-  Buffer(Buffer&&) noexcept = default;
-  Buffer& operator=(Buffer&&) noexcept = default;
+  Buffer(Buffer&& o) noexcept : data_(std::move(o.data_)), size_(o.size_) { o.size_ = 0; }
+  Buffer& operator=(Buffer&& o) noexcept {
+    if (this != &o) {
+      release();
+      data_ = std::move(o.data_);
+      size_ = o.size_;
+      o.size_ = 0;
+    }
+    return *this;
+  }
+  ~Buffer() { release(); }
 
   // Reallocates (zero-filled) when the size changes; contents are not preserved.
   void resize(size_t n) {
     if (n == size_ && data_) return;
-    size_ = n;
-    if (n == 0) {
-      data_.reset();
-      return;
-    }
+    release();
+    if (n == 0) return;
     size_t bytes = (n * sizeof(T) + 63) / 64 * 64;
     void* p = std::aligned_alloc(64, bytes);
     if (!p) throw std::bad_alloc();
     std::memset(p, 0, bytes);
     data_.reset(static_cast<T*>(p));
+    size_ = n;
+    buffer_bytes_in_use() += n * sizeof(T);
   }
   void zero() {
     if (size_) std::memset(data_.get(), 0, size_ * sizeof(T));
@@ -61,6 +76,11 @@ class Buffer {
   std::span<const T> span() const { return {data_.get(), size_}; }
 
  private:
+  void release() {
+    if (data_) buffer_bytes_in_use() -= size_ * sizeof(T);
+    data_.reset();
+    size_ = 0;
+  }
   struct Free {
     void operator()(T* p) const { std::free(p); }
   };

@@ -169,9 +169,8 @@ TEST(Usage, HelpExitsZeroAndListsTheFixedFlagsWithDefaults) {
   }
 }
 
-// DISABLED: `deepcross --help` lists serve, but the binary answers "unknown subcommand
-// 'serve'" (exit 2); enable when it is wired into tools/main.cc.
-TEST(Usage, DISABLED_ServeHasHelp) {
+// Every subcommand `deepcross --help` lists answers --help, serve included.
+TEST(Usage, ServeHasHelp) {
   const CliRun r = run_deepcross({"serve", "--help"});
   EXPECT_TRUE(succeeded(r));
   EXPECT_NE((r.out + r.err).find("--port"), std::string::npos);
