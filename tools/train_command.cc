@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstdio>
 #include <numeric>
+#include <sys/resource.h>
 
 #include "commands.h"
 #include "core/blas.h"
@@ -63,6 +64,37 @@ std::string default_beside(const Options& o, const char* flag, const char* suffi
   if (o.is_set(flag)) return o.get_string(flag);
   const std::string& model = o.get_string("model");
   return model.empty() ? std::string() : model + suffix;
+}
+
+size_t table_bytes(const Table& t) {
+  size_t n = t.labels.size() * sizeof(float);
+  for (const auto& c : t.numeric) n += c.values.size() * sizeof(float);
+  for (const auto& c : t.categorical) {
+    n += c.codes.size() * sizeof(uint32_t);
+    for (const auto& s : c.dictionary) n += sizeof(std::string) + (s.size() > 15 ? s.size() + 1 : 0);
+  }
+  return n;
+}
+
+size_t encoded_bytes(const EncodedData& d) {
+  return d.x_num.size() * sizeof(float) + d.x_cat.size() * sizeof(int32_t) +
+         d.labels.size() * sizeof(float);
+}
+
+size_t vocabulary_bytes(const Preprocessor& p) {
+  size_t n = 0;
+  for (const auto& v : p.vocabularies()) {
+    // The kept strings, and the hash index over them (a node and a bucket per value).
+    for (const auto& s : v.values()) n += 2 * sizeof(std::string) + 48 + (s.size() > 15 ? 2 * (s.size() + 1) : 0);
+  }
+  for (const auto& q : p.transforms()) n += q.quantiles().size() * sizeof(double) * 5;
+  return n;
+}
+
+std::string mib(size_t bytes) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.1f MiB", bytes / 1048576.0);
+  return buf;
 }
 
 nlohmann::json number_or_null(double v) {
@@ -194,6 +226,25 @@ int run_train(const Options& o) {
                test_eval.loss, model_path.empty() ? "not saved (no --model)" : model_path.c_str(),
                history_path.empty() ? "not written" : history_path.c_str(),
                curves_path.empty() ? "not written" : curves_path.c_str());
+  // Where the memory went (peak RSS is the process's high-water mark).
+  {
+    size_t params = 0;
+    for (auto& t : tm.model->tensors()) params += t.size * sizeof(float);
+    const size_t optimizer = 2 * params;  // Adam's m and v
+    const size_t buffers = buffer_bytes_in_use();
+    const size_t rest = buffers > params + optimizer ? buffers - params - optimizer : 0;
+    rusage ru{};
+    getrusage(RUSAGE_SELF, &ru);
+    std::fprintf(stderr,
+                 "memory: peak RSS %s; of it parsed rows %s, encoded rows %s, vocabularies and "
+                 "transforms %s, model %s, optimizer state %s, gradients and activation "
+                 "workspaces %s; the remainder is parsing buffers, libraries and allocator slack\n",
+                 mib(static_cast<size_t>(ru.ru_maxrss) * 1024).c_str(),
+                 mib(table_bytes(data) + table_bytes(valid_table) + table_bytes(test_table)).c_str(),
+                 mib(encoded_bytes(train) + encoded_bytes(valid) + encoded_bytes(test)).c_str(),
+                 mib(vocabulary_bytes(tm.preprocessor)).c_str(), mib(params).c_str(),
+                 mib(optimizer).c_str(), mib(rest).c_str());
+  }
   if (o.is_set("report")) write_text_file(o.get_string("report"), out.dump(2) + "\n");
   write_json_line(out.dump());
   return 0;
