@@ -115,6 +115,7 @@ int run_train(const Options& o) {
   const bool has_valid = o.is_set("valid"), has_test = o.is_set("test");
 
   // Read and split. The preprocessing sees only the training rows.
+  const auto t_read = std::chrono::steady_clock::now();
   Table data = read_checked({o.get_string("data")}, layout, "training data");
   Table valid_table, test_table;
   std::vector<uint32_t> train_rows, valid_rows, test_rows;
@@ -146,8 +147,13 @@ int run_train(const Options& o) {
                                       : pre.encode(data, valid_rows, threads);
   const EncodedData test = has_test ? pre.encode(test_table, {}, threads)
                                     : pre.encode(data, test_rows, threads);
-  std::fprintf(stderr, "data: %zu training, %zu validation, %zu test rows; %d numeric, %d categorical fields\n",
-               train.rows, valid.rows, test.rows, train.num_numeric, train.num_categorical);
+  const double ingest_s =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - t_read).count();
+  std::fprintf(stderr,
+               "data: %zu training, %zu validation, %zu test rows; %d numeric, %d categorical "
+               "fields; read, fitted and encoded in %.2f s\n",
+               train.rows, valid.rows, test.rows, train.num_numeric, train.num_categorical,
+               ingest_s);
 
   TrainedModel tm;
   tm.config = model_config(o, pre);

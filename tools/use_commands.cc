@@ -1,5 +1,7 @@
 // deepcross eval, predict, info: use a saved model.
+#include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <charconv>
 #include <cstring>
 #include <cmath>
@@ -51,7 +53,9 @@ int run_predict(const Options& o) {
   TrainedModel tm = load_model(o.get_string("model"));
   const Table table = read_for_model(o, tm, LabelPolicy::kOptional);
   const EncodedData data = tm.preprocessor.encode(table, {}, threads);
+  const auto t0 = std::chrono::steady_clock::now();
   const std::vector<float> probs = predict_probabilities(*tm.model, data, 8192);
+  const double predict_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   const int k = tm.model->outputs();
 
   std::FILE* out = stdout;
@@ -81,7 +85,9 @@ int run_predict(const Options& o) {
   ok = ok && std::fwrite(buf.data(), 1, buf.size(), out) == buf.size();
   ok = (out == stdout ? std::fflush(out) == 0 : std::fclose(out) == 0) && ok;
   if (!ok) throw DataError("write failed", path.empty() ? "stdout" : path);
-  if (!path.empty()) std::fprintf(stderr, "wrote %zu predictions to %s\n", data.rows, path.c_str());
+  std::fprintf(stderr, "scored %zu rows in %.3f s (%.0f rows/s)%s%s\n", data.rows, predict_s,
+               data.rows / std::max(predict_s, 1e-9), path.empty() ? "" : "; wrote ",
+               path.c_str());
   return 0;
 }
 
