@@ -110,10 +110,10 @@ bool valid_utf8(std::string_view s) {
 }
 
 // Cuts a byte source into blocks of whole lines (the last one may lack its '\n'), hashing
-// every byte on the way.
+// every byte on the way (unless `sha` is null).
 class BlockReader {
  public:
-  BlockReader(ByteSource& source, size_t block_bytes, Sha256& sha)
+  BlockReader(ByteSource& source, size_t block_bytes, Sha256* sha)
       : source_(source), block_bytes_(block_bytes), sha_(sha) {}
 
   bool next(std::string& block) {
@@ -129,7 +129,7 @@ class BlockReader {
         break;
       }
       const std::string_view fresh = std::string_view(block).substr(old);
-      sha_.update(fresh);
+      if (sha_ != nullptr) sha_->update(fresh);
       const size_t nl = fresh.rfind('\n');
       if (nl != std::string_view::npos) {
         carry_.assign(block, old + nl + 1);
@@ -143,7 +143,7 @@ class BlockReader {
  private:
   ByteSource& source_;
   size_t block_bytes_;
-  Sha256& sha_;
+  Sha256* sha_;
   std::string carry_;
   bool eof_ = false;
 };
@@ -151,7 +151,7 @@ class BlockReader {
 // Reads one source (a file, or text in memory) into the builder.
 class SourceReader {
  public:
-  SourceReader(ByteSource& source, const ReadOptions& opts, TableBuilder& builder, Sha256& sha)
+  SourceReader(ByteSource& source, const ReadOptions& opts, TableBuilder& builder, Sha256* sha)
       : source_(source),
         name_(source.name()),
         builder_(builder),
@@ -502,22 +502,24 @@ Table read_table(const std::vector<std::string>& paths, const ReadOptions& opts,
   check_options(opts);
   if (paths.empty()) throw UsageError("no data files given", "--data");
   TableBuilder builder = make_builder(opts, bad_lines);
-  Sha256 sha;
+  std::optional<Sha256> sha;
+  if (opts.compute_sha256) sha.emplace();
   for (const auto& path : paths) {
     InputFile file(path);
-    SourceReader(file, opts, builder, sha).run();
+    SourceReader(file, opts, builder, sha ? &*sha : nullptr).run();
   }
-  return builder.finish(sha.hex_digest());
+  return builder.finish(sha ? sha->hex_digest() : std::string());
 }
 
 Table parse_table(std::string_view text, std::string_view source, const ReadOptions& opts,
                   std::vector<BadLine>* bad_lines) {
   check_options(opts);
   TableBuilder builder = make_builder(opts, bad_lines);
-  Sha256 sha;
+  std::optional<Sha256> sha;  // (an OpenSSL context: not even created when not wanted)
+  if (opts.compute_sha256) sha.emplace();
   MemorySource memory(text, std::string(source));
-  SourceReader(memory, opts, builder, sha).run();
-  return builder.finish(sha.hex_digest());
+  SourceReader(memory, opts, builder, sha ? &*sha : nullptr).run();
+  return builder.finish(sha ? sha->hex_digest() : std::string());
 }
 
 }  // namespace deepcross

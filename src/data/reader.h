@@ -45,10 +45,10 @@
 // optional `bad_lines` out-parameter; header problems are still errors. Bad options throw
 // UsageError naming the flag.
 //
-// Threads: the bytes are read (and decompressed and hashed) in blocks of whole lines by the
-// calling thread; up to `threads` blocks are parsed at once, each into its own dictionaries,
-// then merged in file order. The Table is identical for every thread count and block size,
-// and so are error messages and line numbers.
+// Threads: the bytes are read (and decompressed and hashed, unless compute_sha256 is false) in
+// blocks of whole lines by the calling thread; up to `threads` blocks are parsed at once, each
+// into its own dictionaries, then merged in file order. The Table is identical for every thread
+// count and block size, and so are error messages and line numbers.
 #pragma once
 
 #include <string>
@@ -74,6 +74,9 @@ struct ReadOptions {
   int classes = 1;                       // labels 0/1 (classes 1) or integers 0..classes-1
   int threads = 1;                       // blocks parsed at once (>= 1)
   size_t block_bytes = size_t{4} << 20;  // bytes per parsed block (tests use tiny blocks)
+  // Table::sha256 of the bytes read; false leaves it empty and skips the hashing (HTTP request
+  // bodies, serve/request.h: no fingerprint is kept for them).
+  bool compute_sha256 = true;
 };
 
 // One skipped line, described as the error it would have been.

@@ -9,7 +9,6 @@
 
 #include "core/check.h"
 #include "data/interner.h"
-#include "data/sha256.h"
 #include "data/text_fields.h"
 #include "deepcross/error.h"
 
@@ -82,30 +81,78 @@ std::string lower_trimmed(std::string_view s) {
   return out;
 }
 
+}  // namespace
+
+// What a JSON body is decoded against, built once per decoder: each key a row may hold (the
+// fields and the label) with its column, and the table's column names.
+struct RequestDecoder::Index {
+  struct Slot {
+    bool categorical;
+    uint32_t field;   // index into the schema's fields (fields.size() for the label)
+    uint32_t column;  // index into Table::numeric or Table::categorical (unused for the label)
+  };
+  // Heterogeneous lookup: a key from the body (a string_view) finds its slot without a copy.
+  struct Hash {
+    using is_transparent = void;
+    size_t operator()(std::string_view s) const { return std::hash<std::string_view>()(s); }
+  };
+
+  Index(const std::vector<FieldSpec>& fields, std::string_view label_name) {
+    field_count = fields.size();
+    for (size_t i = 0; i < fields.size(); ++i) {
+      Slot slot{fields[i].categorical, static_cast<uint32_t>(i), 0};
+      if (slot.categorical) {
+        slot.column = static_cast<uint32_t>(categorical_names.size());
+        categorical_names.push_back(fields[i].name);
+        categorical_fields.push_back(slot.field);
+      } else {
+        slot.column = static_cast<uint32_t>(numeric_names.size());
+        numeric_names.push_back(fields[i].name);
+      }
+      const bool fresh = slots.emplace(fields[i].name, slot).second;
+      DC_CHECK(fresh);  // the model's field names are distinct
+    }
+    if (!label_name.empty()) {
+      const bool fresh =
+          slots.emplace(std::string(label_name), Slot{false, static_cast<uint32_t>(field_count), 0})
+              .second;
+      DC_CHECK(fresh);
+    }
+  }
+
+  const Slot* find(std::string_view key) const {
+    const auto it = slots.find(key);
+    return it == slots.end() ? nullptr : &it->second;
+  }
+
+  std::unordered_map<std::string, Slot, Hash, std::equal_to<>> slots;
+  std::vector<std::string> numeric_names, categorical_names;  // the columns, in field order
+  std::vector<uint32_t> categorical_fields;  // the field of each categorical column
+  size_t field_count = 0;
+};
+
+namespace {
+
+using Slot = RequestDecoder::Index::Slot;
+
 // Streams a JSON body into the Table through nlohmann's SAX interface. The parser is
 // iterative (its own stack of open containers); this handler refuses each container as it
 // opens when it is deeper than the limit or where the schema has no container, so that
 // stack stays at most max_depth deep. Problems throw RequestError from the callbacks.
 class JsonRowHandler : public nlohmann::json_sax<nlohmann::json> {
  public:
-  JsonRowHandler(const std::vector<FieldSpec>& fields, std::string_view label_name,
-                 const RequestLimits& limits)
-      : fields_(fields), label_name_(label_name), limits_(limits), stamp_(fields.size() + 1, 0) {
-    for (size_t i = 0; i < fields.size(); ++i) {
-      Slot slot{fields[i].categorical, i, 0};
-      if (slot.categorical) {
-        slot.column = table_.categorical.size();
-        table_.categorical.push_back({fields[i].name, {}, {}});
-      } else {
-        slot.column = table_.numeric.size();
-        table_.numeric.push_back({fields[i].name, {}});
-      }
-      const bool fresh = slots_.emplace(fields[i].name, slot).second;
-      DC_CHECK(fresh);  // the model's field names are distinct
-    }
-    if (!label_name.empty()) {
-      const bool fresh = slots_.emplace(label_name, Slot{false, fields.size(), kLabel}).second;
-      DC_CHECK(fresh);
+  JsonRowHandler(const std::vector<FieldSpec>& fields, const std::string& label_name,
+                 const RequestLimits& limits, const RequestDecoder::Index& index)
+      : fields_(fields),
+        label_name_(label_name),
+        limits_(limits),
+        index_(index),
+        stamp_(fields.size() + 1, 0) {
+    table_.numeric.reserve(index.numeric_names.size());
+    for (const std::string& name : index.numeric_names) table_.numeric.push_back({name, {}});
+    table_.categorical.reserve(index.categorical_names.size());
+    for (const std::string& name : index.categorical_names) {
+      table_.categorical.push_back({name, {}, {}});
     }
     dictionaries_.resize(table_.categorical.size());
   }
@@ -214,12 +261,11 @@ class JsonRowHandler : public nlohmann::json_sax<nlohmann::json> {
     }
     DC_CHECK(state_ == State::kRow);
     const long row = rows_ - 1;
-    auto it = slots_.find(std::string_view(k));
-    if (it == slots_.end()) {
+    slot_ = index_.find(k);
+    if (slot_ == nullptr) {
       fail("unknown field \"" + truncated(k) + "\" in row " + std::to_string(row), row,
            truncated(k));
     }
-    slot_ = &it->second;
     long& stamp = stamp_[slot_->field];
     if (stamp == rows_) {
       fail("duplicate field \"" + k + "\" in row " + std::to_string(row), row, k);
@@ -242,12 +288,6 @@ class JsonRowHandler : public nlohmann::json_sax<nlohmann::json> {
 
  private:
   enum class State { kTop, kTopObject, kRowsValue, kRows, kRow, kRowValue, kDone };
-  static constexpr int kLabel = 1;
-  struct Slot {
-    bool categorical;
-    size_t field;   // index into fields_ (fields_.size() for the label)
-    size_t column;  // index into table_.numeric or table_.categorical; kLabel for the label
-  };
 
   [[noreturn]] void fail(std::string message, long row = -1, std::string field = {}) const {
     throw RequestError(kStatusBadRequest, std::move(message), row, std::move(field));
@@ -345,18 +385,18 @@ class JsonRowHandler : public nlohmann::json_sax<nlohmann::json> {
 
   void finish_row() {
     // Absent categorical fields are missing: "" interned now, in row order like the readers.
-    for (const auto& [name, slot] : slots_) {
-      if (slot.categorical && stamp_[slot.field] != rows_) {
-        table_.categorical[slot.column].codes.back() = dictionaries_[slot.column].intern("");
+    for (size_t j = 0; j < index_.categorical_fields.size(); ++j) {
+      if (stamp_[index_.categorical_fields[j]] != rows_) {
+        table_.categorical[j].codes.back() = dictionaries_[j].intern("");
       }
     }
     table_.rows = rows_;
   }
 
   const std::vector<FieldSpec>& fields_;
-  std::string label_name_;
+  const std::string& label_name_;
   const RequestLimits& limits_;
-  std::unordered_map<std::string_view, Slot> slots_;  // by field name (views into fields_)
+  const RequestDecoder::Index& index_;
   std::vector<long> stamp_;  // per field: the rows_ value of the last row that set it
   std::vector<StringInterner> dictionaries_;
   Table table_;
@@ -376,12 +416,10 @@ void check_body_size(std::string_view body, const RequestLimits& limits) {
   }
 }
 
-void set_provenance(Table& t, std::string_view body) {
+// The provenance of a request's Table (not fingerprinted: Table::sha256 stays empty).
+void set_provenance(Table& t) {
   t.sources = {std::string(kSource)};
   t.source_rows = {t.rows};
-  Sha256 sha;
-  sha.update(body);
-  t.sha256 = sha.hex_digest();
 }
 
 // Non-blank lines of `body` ('\r' alone counts as blank, as in the readers).
@@ -440,9 +478,17 @@ RequestError tsv_error(const DataError& e, bool header) {
 
 }  // namespace
 
-Table decode_json_request(std::string_view body, const std::vector<FieldSpec>& fields,
-                          std::string_view label_name, const RequestLimits& limits) {
-  check_body_size(body, limits);
+RequestDecoder::RequestDecoder(RequestSchema schema, RequestLimits limits)
+    : schema_(std::move(schema)),
+      limits_(limits),
+      index_(std::make_shared<const Index>(schema_.fields, schema_.label_name)) {
+  schema_.layout.bad_lines = BadLines::kError;  // every line gets a prediction, or none does
+  schema_.layout.threads = 1;                   // the server parallelises across requests
+  schema_.layout.compute_sha256 = false;        // no fingerprint of a request
+}
+
+Table RequestDecoder::decode_json(std::string_view body) const {
+  check_body_size(body, limits_);
   // nlohmann's lexer takes a NUL byte for the end of the input (and would ignore what
   // follows); JSON text has no place for a raw NUL, so any is malformed.
   const size_t nul = body.find('\0');
@@ -450,34 +496,32 @@ Table decode_json_request(std::string_view body, const std::vector<FieldSpec>& f
     throw RequestError(kStatusBadRequest, "malformed JSON at byte offset " + std::to_string(nul) +
                                               ": a NUL byte (write it as \\u0000 in a string)");
   }
-  JsonRowHandler handler(fields, label_name, limits);
+  JsonRowHandler handler(schema_.fields, schema_.label_name, limits_, *index_);
   const bool ok = nlohmann::json::sax_parse(body.begin(), body.end(), &handler,
                                             nlohmann::json::input_format_t::json,
                                             /*strict=*/true, /*ignore_comments=*/false);
   DC_CHECK(ok);  // every failure throws from the handler
   Table t = handler.finish();
-  set_provenance(t, body);
+  set_provenance(t);
   return t;
 }
 
-Table decode_tsv_request(std::string_view body, const ReadOptions& layout,
-                         const RequestLimits& limits) {
-  check_body_size(body, limits);
+Table RequestDecoder::decode_tsv(std::string_view body) const {
+  check_body_size(body, limits_);
+  const ReadOptions& layout = schema_.layout;
   const bool header = layout.format != Format::kCriteo;
   const size_t rows = count_nonblank_lines(body, header);
-  if (rows > limits.max_rows) {
+  if (rows > limits_.max_rows) {
     throw RequestError(kStatusPayloadTooLarge,
                        std::to_string(rows) + " data lines exceed the limit of " +
-                           std::to_string(limits.max_rows) + " rows in one request (--max-rows)");
+                           std::to_string(limits_.max_rows) + " rows in one request (--max-rows)");
   }
   if (rows == 0) {
     Table t = empty_tsv_table(layout);
-    set_provenance(t, body);
+    set_provenance(t);
     return t;
   }
   ReadOptions opts = layout;
-  opts.bad_lines = BadLines::kError;   // every line gets a prediction, or the request fails
-  opts.threads = 1;                    // the server parallelises across requests
   opts.block_bytes = body.size() + 1;  // one block: no 4 MiB buffer for a small body
   try {
     return parse_table(body, kSource, opts);
@@ -486,13 +530,10 @@ Table decode_tsv_request(std::string_view body, const ReadOptions& layout,
   }
 }
 
-Table decode_request(std::string_view content_type, std::string_view body,
-                     const RequestSchema& schema, const RequestLimits& limits) {
+Table RequestDecoder::decode(std::string_view content_type, std::string_view body) const {
   const size_t semicolon = content_type.find(';');
   const std::string media = lower_trimmed(content_type.substr(0, semicolon));
-  if (media == "text/tab-separated-values") {
-    return decode_tsv_request(body, schema.layout, limits);
-  }
+  if (media == "text/tab-separated-values") return decode_tsv(body);
   if (media == "application/json") {
     // Parameters: name=value pairs; a charset, if given, must be UTF-8 (JSON's encoding).
     std::string_view params =
@@ -516,11 +557,27 @@ Table decode_request(std::string_view content_type, std::string_view body,
                                " for application/json (expected utf-8)");
       }
     }
-    return decode_json_request(body, schema.fields, schema.label_name, limits);
+    return decode_json(body);
   }
   throw RequestError(kStatusUnsupportedMediaType,
                      "unsupported content type " + quote_field(content_type) +
                          " (expected application/json or text/tab-separated-values)");
+}
+
+Table decode_json_request(std::string_view body, const std::vector<FieldSpec>& fields,
+                          std::string_view label_name, const RequestLimits& limits) {
+  return RequestDecoder(RequestSchema{fields, std::string(label_name), {}}, limits)
+      .decode_json(body);
+}
+
+Table decode_tsv_request(std::string_view body, const ReadOptions& layout,
+                         const RequestLimits& limits) {
+  return RequestDecoder(RequestSchema{{}, {}, layout}, limits).decode_tsv(body);
+}
+
+Table decode_request(std::string_view content_type, std::string_view body,
+                     const RequestSchema& schema, const RequestLimits& limits) {
+  return RequestDecoder(schema, limits).decode(content_type, body);
 }
 
 nlohmann::json error_body(const RequestError& error) {

@@ -9,11 +9,17 @@
 //   schema.fields = {{"I1", false}, {"C14", true}};  // the model's fields, in its order
 //   schema.label_name = "label";                     // accepted in a row and ignored
 //   schema.layout.label_policy = LabelPolicy::kOptional;  // TSV: the training file layout
+//   const RequestDecoder decoder(schema, RequestLimits{});  // once: the field-name index
 //   try {
-//     Table t = decode_request("application/json", R"({"rows": [{"I1": 3}]})", schema, {});
+//     Table t = decoder.decode("application/json", R"({"rows": [{"I1": 3}]})");
 //   } catch (const RequestError& e) {
 //     reply(e.status, error_body(e).dump());  // {"error": {"message", "row", "field"}}
 //   }
+//
+// A RequestDecoder builds what does not depend on the body once (the name -> column index of
+// the JSON fields, the TSV reader options) and is then used by any number of threads at once
+// (decode is const and keeps no state between calls). decode_request and friends are the same
+// decoding with a decoder built for the one call.
 //
 // JSON (application/json): {"rows": [{"I1": 3, "C14": "68fd1e64", ...}, ...]}
 // - The top level is an object whose only key is "rows", an array of objects (rows). Each
@@ -52,12 +58,14 @@
 //
 // The Table: columns in the model's field order (numeric and categorical columns each keep
 // the order of `fields`), categorical values interned per column in row order with "" for
-// missing, NaN for a missing number; sources = {"request"}, source_rows = {rows}, sha256 of
-// the body. JSON tables have no labels; TSV tables keep the labels the reader found.
+// missing, NaN for a missing number; sources = {"request"}, source_rows = {rows}; sha256
+// empty (request bodies are not fingerprinted: ReadOptions::compute_sha256 = false). JSON
+// tables have no labels; TSV tables keep the labels the reader found.
 #pragma once
 
 #include <cstddef>
 #include <exception>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
@@ -106,6 +114,31 @@ class RequestError : public std::exception {
   std::string message;
   long row;
   std::string field;
+};
+
+// The decoder of one schema (see above). Copies share the index.
+class RequestDecoder {
+ public:
+  // DC_CHECKs that the field names and the label name are distinct.
+  RequestDecoder(RequestSchema schema, RequestLimits limits);
+
+  // Dispatches on the Content-Type header value; 415 for anything but JSON and TSV.
+  Table decode(std::string_view content_type, std::string_view body) const;
+  // JSON body -> Table with one column per field. Throws RequestError.
+  Table decode_json(std::string_view body) const;
+  // TSV body in the schema's layout -> Table. Throws RequestError; UsageError for options the
+  // readers refuse (a server bug, not a request problem).
+  Table decode_tsv(std::string_view body) const;
+
+  const RequestSchema& schema() const { return schema_; }
+  const RequestLimits& limits() const { return limits_; }
+
+  struct Index;  // opaque (request.cc): the field-name index
+
+ private:
+  RequestSchema schema_;
+  RequestLimits limits_;
+  std::shared_ptr<const Index> index_;
 };
 
 // JSON body -> Table with one column per field (see above). Throws RequestError.

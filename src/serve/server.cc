@@ -1,16 +1,23 @@
 #include "serve/server.h"
 
+#include <httplib.h>
+#include <netdb.h>
 #include <omp.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
+#include <algorithm>
+#include <atomic>
+#include <cctype>
+#include <cerrno>
 #include <charconv>
 #include <chrono>
 #include <cmath>
 #include <condition_variable>
+#include <cstring>
 #include <mutex>
 #include <new>
-#include <string_view>
 #include <utility>
-#include <vector>
 
 #include "core/blas.h"
 #include "core/check.h"
@@ -19,6 +26,14 @@
 #include "train/trainer.h"
 
 namespace deepcross {
+
+const std::string* HttpRequest::header(std::string_view lower_name) const {
+  for (const auto& [name, value] : headers) {
+    if (name == lower_name) return &value;
+  }
+  return nullptr;
+}
+
 namespace {
 
 using Clock = std::chrono::steady_clock;
@@ -86,10 +101,15 @@ RequestSchema schema_of(const TrainedModel& tm) {
   }
   s.layout = tm.layout;
   s.layout.label_policy = LabelPolicy::kOptional;
-  s.layout.bad_lines = BadLines::kError;
-  s.layout.threads = 1;
   s.label_name = tm.layout.format == Format::kCriteo ? "label" : tm.layout.label;
   return s;
+}
+
+RequestLimits limits_of(const ServeOptions& o) {
+  RequestLimits limits;
+  limits.max_rows = o.max_rows;
+  limits.max_body_bytes = o.max_body_bytes;
+  return limits;
 }
 
 HttpResponse json_response(int status, std::string body) {
@@ -106,6 +126,11 @@ HttpResponse error_response(const RequestError& e) {
 
 HttpResponse error_response(int status, std::string message) {
   return error_response(RequestError(status, std::move(message)));
+}
+
+std::string body_limit_message(const std::string& content_length, size_t limit) {
+  return "request body " + (content_length.empty() ? "" : "of " + content_length + " bytes ") +
+         "exceeds the limit of " + std::to_string(limit) + " bytes (--max-body-bytes)";
 }
 
 // {"predictions":[p,...]} or, for k > 1 classes, {"predictions":[[p1,...,pk],...]}.
@@ -145,6 +170,25 @@ constexpr Route kRoutes[] = {
     {"/metrics", "GET, HEAD"},
 };
 
+// The methods httplib dispatches to handlers; it answers any other one with a bare 400.
+constexpr std::string_view kDispatched[] = {"GET",    "HEAD",    "POST", "PUT",
+                                            "DELETE", "OPTIONS", "PATCH"};
+
+// RFC 9110 tchar: the characters of a method.
+bool is_token(std::string_view s) {
+  return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+           std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
+  });
+}
+
+bool equal_ignoring_case(std::string_view a, std::string_view b) {
+  return std::equal(a.begin(), a.end(), b.begin(), b.end(), [](char x, char y) {
+    return std::tolower(static_cast<unsigned char>(x)) ==
+           std::tolower(static_cast<unsigned char>(y));
+  });
+}
+
 // OpenMP's thread count is per thread: set it once in each connection thread.
 void single_threaded_compute() {
   thread_local const bool done = [] {
@@ -154,48 +198,109 @@ void single_threaded_compute() {
   (void)done;
 }
 
+// "HOST:PORT", IPv6 addresses in brackets.
+std::string address_text(const std::string& host, int port) {
+  return (host.find(':') != std::string::npos ? "[" + host + "]" : host) + ":" +
+         std::to_string(port);
+}
+
+// Why host:port cannot be bound (httplib's bind reports only failure): the same resolution,
+// socket and bind, done again to read errno.
+std::string bind_failure_reason(const std::string& host, int port) {
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+  addrinfo* found = nullptr;
+  const std::string service = std::to_string(port);
+  const int rc =
+      getaddrinfo(host.empty() ? nullptr : host.c_str(), service.c_str(), &hints, &found);
+  if (rc != 0) return gai_strerror(rc);
+  std::string reason = "no address to bind";
+  for (addrinfo* a = found; a != nullptr; a = a->ai_next) {
+    const int fd = socket(a->ai_family, a->ai_socktype | SOCK_CLOEXEC, a->ai_protocol);
+    if (fd < 0) {
+      reason = std::strerror(errno);
+      continue;
+    }
+    const int one = 1;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    const bool ok = bind(fd, a->ai_addr, a->ai_addrlen) == 0 && ::listen(fd, 5) == 0;
+    if (!ok) reason = std::strerror(errno);
+    close(fd);
+    if (ok) {
+      reason = "the address could not be bound";  // free again: a race with another process
+      break;
+    }
+  }
+  freeaddrinfo(found);
+  return reason;
+}
+
+// httplib's server with a stop that works at any moment: httplib's own stop() does nothing
+// before run() has started listening, and asserts when called twice while running.
+class HttplibServer : public httplib::Server {
+ public:
+  // Closes the listening socket: the accept loop of listen_after_bind() ends, or never starts.
+  // Async-signal-safe (a lock-free exchange, shutdown, close) and idempotent.
+  void close_listener() {
+    const socket_t s = svr_sock_.exchange(INVALID_SOCKET);
+    if (s != INVALID_SOCKET) {
+      ::shutdown(s, SHUT_RDWR);
+      ::close(s);
+    }
+  }
+  bool bound() const { return svr_sock_ != INVALID_SOCKET; }
+};
+
 }  // namespace
 
 struct ScoringServer::Impl {
   Impl(TrainedModel model, const ServeOptions& o)
       : tm(std::move(model)),
         options(o),
-        schema(schema_of(tm)),
+        decoder(schema_of(tm), limits_of(o)),
         info(model_info(tm).dump()),
-        clones(*tm.model, o.threads, o.batch_rows),
-        http([this](const HttpRequest& r) { return handle(r); },
-             [this](int status, std::string_view message) { return reject(status, message); },
-             http_options(o)) {
-    limits.max_rows = o.max_rows;
-    limits.max_body_bytes = o.max_body_bytes;
+        clones(*tm.model, o.threads, o.batch_rows) {
+    configure_transport();
   }
+  ~Impl() { http.close_listener(); }
 
-  static HttpOptions http_options(const ServeOptions& o) {
-    HttpOptions h = o.http;
-    h.max_body_bytes = o.max_body_bytes;
-    return h;
-  }
+  // A request reduced to what the answer depends on.
+  struct View {
+    std::string_view method, path;
+    const std::string* content_type;  // nullptr: no Content-Type header
+    std::string_view body;
+  };
 
-  HttpResponse handle(const HttpRequest& req);
-  HttpResponse route(const HttpRequest& req, size_t& rows);
-  HttpResponse predict(const HttpRequest& req, size_t& rows);
-  HttpResponse reject(int status, std::string_view message) {
-    HttpResponse r = error_response(status, std::string(message));
+  HttpResponse handle(const View& req);
+  HttpResponse route(const View& req, size_t& rows);
+  HttpResponse predict(const View& req, size_t& rows);
+  // An answer the transport made (no handler ran), counted in the metrics.
+  HttpResponse reject(int status, std::string message) {
+    HttpResponse r = error_response(status, std::move(message));
     metrics.record(status, 0, 0);
     return r;
   }
 
+  void configure_transport();
+  void serve(const httplib::Request& req, std::string_view body, httplib::Response& res);
+  void serve_with_body(const httplib::Request& req, httplib::Response& res,
+                       const httplib::ContentReader& reader);
+  httplib::Server::HandlerResponse transport_error(const httplib::Request& req,
+                                                   httplib::Response& res);
+
   TrainedModel tm;
   ServeOptions options;
-  RequestSchema schema;
-  RequestLimits limits;
+  RequestDecoder decoder;
   std::string info;
   ClonePool clones;
   ServeMetrics metrics;
-  HttpServer http;
+  HttplibServer http;
+  std::atomic<bool> stopping{false};
 };
 
-HttpResponse ScoringServer::Impl::handle(const HttpRequest& req) {
+HttpResponse ScoringServer::Impl::handle(const View& req) {
   const Clock::time_point start = Clock::now();
   size_t rows = 0;
   HttpResponse res;
@@ -217,15 +322,16 @@ HttpResponse ScoringServer::Impl::handle(const HttpRequest& req) {
   return res;
 }
 
-HttpResponse ScoringServer::Impl::route(const HttpRequest& req, size_t& rows) {
+HttpResponse ScoringServer::Impl::route(const View& req, size_t& rows) {
   const Route* route = nullptr;
   for (const Route& r : kRoutes) {
     if (req.path == r.path) route = &r;
   }
-  if (route == nullptr) return error_response(404, "no such path '" + req.path + "'");
+  if (route == nullptr) return error_response(404, "no such path '" + std::string(req.path) + "'");
   const bool get = req.method == "GET" || req.method == "HEAD";
   if (route->allow == "POST" ? req.method != "POST" : !get) {
-    HttpResponse r = error_response(405, "method " + req.method + " is not allowed on " + req.path +
+    HttpResponse r = error_response(405, "method " + std::string(req.method) +
+                                             " is not allowed on " + std::string(req.path) +
                                              " (allowed: " + std::string(route->allow) + ")");
     r.allow = route->allow;
     return r;
@@ -239,14 +345,13 @@ HttpResponse ScoringServer::Impl::route(const HttpRequest& req, size_t& rows) {
   return r;
 }
 
-HttpResponse ScoringServer::Impl::predict(const HttpRequest& req, size_t& rows) {
-  const std::string* content_type = req.header("content-type");
-  if (content_type == nullptr) {
+HttpResponse ScoringServer::Impl::predict(const View& req, size_t& rows) {
+  if (req.content_type == nullptr) {
     throw RequestError(kStatusUnsupportedMediaType,
                        "missing Content-Type (expected application/json or "
                        "text/tab-separated-values)");
   }
-  const Table table = decode_request(*content_type, req.body, schema, limits);
+  const Table table = decoder.decode(*req.content_type, req.body);
   const EncodedData data = tm.preprocessor.encode(table, {}, 1);
   const int k = tm.model->outputs();
   rows = data.rows;
@@ -260,21 +365,207 @@ HttpResponse ScoringServer::Impl::predict(const HttpRequest& req, size_t& rows) 
   return json_response(200, predictions_json(probs, data.rows, k));
 }
 
+// ---- the HTTP layer ----
+
+void ScoringServer::Impl::configure_transport() {
+  const ServeOptions& o = options;
+  http.set_socket_options([](socket_t sock) {
+    const int one = 1;
+    setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  });
+  http.set_tcp_nodelay(true);
+  http.set_payload_max_length(o.max_body_bytes);
+  http.set_read_timeout(o.read_timeout_ms / 1000, (o.read_timeout_ms % 1000) * 1000);
+  http.set_write_timeout(o.write_timeout_ms / 1000, (o.write_timeout_ms % 1000) * 1000);
+  http.set_keep_alive_timeout(o.idle_timeout_s);
+  http.set_keep_alive_max_count(static_cast<size_t>(o.keep_alive_requests));
+  const size_t pool = static_cast<size_t>(std::max(o.threads, o.max_connections));
+  http.new_task_queue = [pool] { return new httplib::ThreadPool(pool); };
+
+  // Every path of every method comes here; route() sorts them out (404, 405).
+  const std::string any = "[\\s\\S]*";
+  auto without_body = [this](const httplib::Request& req, httplib::Response& res) {
+    serve(req, {}, res);
+  };
+  auto with_body = [this](const httplib::Request& req, httplib::Response& res,
+                          const httplib::ContentReader& reader) {
+    serve_with_body(req, res, reader);
+  };
+  http.Get(any, without_body);  // and HEAD
+  http.Options(any, without_body);
+  http.Post(any, with_body);
+  http.Put(any, with_body);
+  http.Patch(any, with_body);
+  http.Delete(any, with_body);
+
+  http.set_error_handler(httplib::Server::HandlerWithResponse(
+      [this](const httplib::Request& req, httplib::Response& res) {
+        return transport_error(req, res);
+      }));
+  http.set_exception_handler(
+      [this](const httplib::Request&, httplib::Response& res, std::exception_ptr ep) {
+        std::string message = "internal error";
+        try {
+          std::rethrow_exception(ep);
+        } catch (const std::bad_alloc&) {
+          message = "out of memory";
+        } catch (const std::exception& e) {
+          message += std::string(": ") + e.what();
+        } catch (...) {
+        }
+        const HttpResponse r = reject(500, message);
+        res.status = r.status;
+        res.set_content(r.body, r.content_type);
+      });
+  // The last answer on a connection says so: after stop(), the connection closes (httplib's
+  // keep-alive loop ends once the listening socket is closed), and so does HTTP/1.0 without
+  // keep-alive. httplib sends Keep-Alive: timeout, max on every answer otherwise.
+  http.set_post_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
+    const bool old_close =
+        req.version == "HTTP/1.0" && req.get_header_value("Connection") != "Keep-Alive";
+    if (stopping.load(std::memory_order_relaxed) || old_close ||
+        res.get_header_value("Connection") == "close") {
+      res.headers.erase("Keep-Alive");
+      res.headers.erase("Connection");
+      res.set_header("Connection", "close");
+    }
+  });
+}
+
+void ScoringServer::Impl::serve(const httplib::Request& req, std::string_view body,
+                                httplib::Response& res) {
+  const auto ct = req.headers.find("Content-Type");
+  const View view{req.method, req.path, ct == req.headers.end() ? nullptr : &ct->second, body};
+  HttpResponse r = handle(view);
+  res.status = r.status;
+  res.body = std::move(r.body);
+  res.set_header("Content-Type", r.content_type);
+  if (!r.allow.empty()) res.set_header("Allow", r.allow);
+}
+
+void ScoringServer::Impl::serve_with_body(const httplib::Request& req, httplib::Response& res,
+                                          const httplib::ContentReader& reader) {
+  const size_t limit = options.max_body_bytes;
+  const std::string length = req.get_header_value("Content-Length");
+  const bool has_encoding = req.has_header("Transfer-Encoding");
+  if (length.empty() && !has_encoding) {
+    // No body (RFC 9112 6.3); httplib would read one until the client closes.
+    return serve(req, {}, res);
+  }
+  if (has_encoding && !equal_ignoring_case(req.get_header_value("Transfer-Encoding"), "chunked")) {
+    const HttpResponse r =
+        reject(501, "unsupported Transfer-Encoding '" + req.get_header_value("Transfer-Encoding") +
+                        "' (only chunked)");
+    res.status = r.status;
+    res.set_content(r.body, r.content_type);
+    res.set_header("Connection", "close");  // the body, whatever it is, was not read
+    return;
+  }
+  std::string body;
+  uint64_t declared = 0;
+  const auto [end, ec] = std::from_chars(length.data(), length.data() + length.size(), declared);
+  if (ec == std::errc() && end == length.data() + length.size() && declared <= limit) {
+    body.reserve(static_cast<size_t>(declared));
+  }
+  // The decoded bytes (after chunked framing and Content-Encoding), refused beyond the limit.
+  bool over = false;
+  const bool complete = reader([&](const char* data, size_t n) {
+    if (n > limit - body.size()) {
+      over = true;
+      return false;
+    }
+    body.append(data, n);
+    return true;
+  });
+  if (complete) return serve(req, body, res);
+  HttpResponse r;
+  if (over || res.status == 413) {
+    r = reject(413, body_limit_message(over ? "" : length, limit));
+    // The rest of a body refused as it arrived was not read: the connection cannot go on.
+    if (over) res.set_header("Connection", "close");
+  } else if (res.status == 415) {
+    r = reject(415,
+               "unsupported Content-Encoding '" + req.get_header_value("Content-Encoding") + "'");
+  } else {
+    r = reject(400, "malformed or incomplete request body (framing or Content-Encoding)");
+  }
+  res.status = r.status;
+  res.set_content(r.body, r.content_type);
+}
+
+httplib::Server::HandlerResponse ScoringServer::Impl::transport_error(const httplib::Request& req,
+                                                                      httplib::Response& res) {
+  if (!res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;  // our answer
+  HttpResponse r;
+  const bool dispatched = std::find(std::begin(kDispatched), std::end(kDispatched), req.method) !=
+                          std::end(kDispatched);
+  const bool well_formed = is_token(req.method) && req.target.starts_with('/') &&
+                           (req.version == "HTTP/1.1" || req.version == "HTTP/1.0");
+  if (res.status == 404 || (res.status == 400 && !dispatched && well_formed)) {
+    // A path no handler pattern matched, or a method httplib does not dispatch (it parses
+    // the request line of one it does not know only partly: the path from the target).
+    const std::string path =
+        req.path.empty() ? req.target.substr(0, req.target.find('?')) : req.path;
+    r = handle(View{req.method, path, nullptr, {}});
+  } else if (res.status == 400) {
+    r = reject(400, "malformed HTTP request (request line, version or header fields)");
+  } else if (res.status == 414) {
+    r = reject(414, "request target too long");
+  } else if (res.status == 416) {
+    r = reject(416, "invalid Range header");
+  } else {
+    r = reject(res.status, "request refused by the HTTP layer");
+  }
+  res.status = r.status;
+  res.set_content(r.body, r.content_type);
+  if (!r.allow.empty()) res.set_header("Allow", r.allow);
+  return httplib::Server::HandlerResponse::Handled;
+}
+
 ScoringServer::ScoringServer(TrainedModel model, const ServeOptions& options) {
-  DC_CHECK(options.threads >= 1 && options.batch_rows >= 1 && model.model != nullptr);
+  DC_CHECK(options.threads >= 1 && options.batch_rows >= 1 && options.max_connections >= 1 &&
+           options.read_timeout_ms > 0 && options.write_timeout_ms > 0 &&
+           options.idle_timeout_s >= 1 && options.keep_alive_requests >= 1 &&
+           model.model != nullptr);
   set_blas_threads(1);
   impl_ = std::make_unique<Impl>(std::move(model), options);
 }
 
 ScoringServer::~ScoringServer() = default;
 
-int ScoringServer::listen() { return impl_->http.listen(impl_->options.host, impl_->options.port); }
+int ScoringServer::listen() {
+  Impl& s = *impl_;
+  const std::string& host = s.options.host;
+  const int port = s.options.port;
+  s.http.close_listener();  // a second call replaces the first socket
+  const int bound =
+      port == 0 ? s.http.bind_to_any_port(host) : (s.http.bind_to_port(host, port) ? port : -1);
+  if (bound <= 0) {
+    throw DataError("cannot listen on " + address_text(host, port),
+                    bind_failure_reason(host, port));
+  }
+  return bound;
+}
 
-void ScoringServer::run() { impl_->http.run(); }
+void ScoringServer::run() {
+  Impl& s = *impl_;
+  DC_CHECK(s.http.bound() || s.stopping.load());
+  if (!s.http.listen_after_bind() && !s.stopping.load()) {
+    throw DataError(
+        "stopped accepting connections on " + address_text(s.options.host, s.options.port),
+        "accept failed");
+  }
+}
 
-void ScoringServer::stop() { impl_->http.stop(); }
+void ScoringServer::stop() {
+  impl_->stopping.store(true);
+  impl_->http.close_listener();
+}
 
-HttpResponse ScoringServer::handle(const HttpRequest& request) { return impl_->handle(request); }
+HttpResponse ScoringServer::handle(const HttpRequest& request) {
+  const Impl::View view{request.method, request.path, request.header("content-type"), request.body};
+  return impl_->handle(view);
+}
 
 const ServeMetrics& ScoringServer::metrics() const { return impl_->metrics; }
 

@@ -1,5 +1,5 @@
 // ScoringServer: `deepcross serve` — a trained model answering HTTP requests
-// (INTERFACE.md, "HTTP (serve)"), over the transport of serve/http.h.
+// (INTERFACE.md, "HTTP (serve)") over cpp-httplib (Debian's libcpp-httplib-dev, 0.11).
 //
 //   ServeOptions opts;
 //   opts.port = 0;                                   // any free port
@@ -23,27 +23,55 @@
 //   GET /health        200 {"status": "ok"}
 //   GET /v1/model      200 the `info` JSON (io/model_io.h model_info)
 //   GET /metrics       200 Prometheus text (serve/metrics.h)
-//   HEAD is answered wherever GET is.
+//   HEAD is answered wherever GET is (headers only). A query string is ignored.
 // Errors, with body {"error": {"message": ..., "row": i, "field": "C7"}} (row and field when
-// known): 400 malformed body, wrong type, unknown field (and malformed HTTP); 413 a body over
-// max_body_bytes or more than max_rows rows; 415 another content type; 404 another path;
-// 405 another method on a known path (with an Allow header); 500 an unexpected failure (the
-// server keeps serving). Every answer is counted in the metrics.
+// known) and Content-Type application/json:
+//   400 malformed body, wrong type, unknown field; a request the HTTP layer cannot parse
+//       (request line, HTTP version other than 1.0/1.1, a header line over 8 KiB, broken
+//       chunked framing or compressed data)
+//   413 a body over max_body_bytes: by its Content-Length (the body is then read and
+//       dropped, the connection stays usable), or as a chunked or compressed body arrives
+//       (decoded bytes count; the answer then says Connection: close); more than max_rows rows
+//   415 another content type (or Content-Encoding)
+//   404 another path; 405 another method on a known path, with an Allow header (any method
+//       token, also those the HTTP layer does not know, e.g. BREW)
+//   501 a Transfer-Encoding other than chunked (Connection: close)
+//   500 an unexpected failure (the server keeps serving)
+// Every answer is counted in the metrics.
 //
-// Compute: `threads` inference clones of the model (nn/model.h Model::inference_clone: own
-// dense weights and scratch, shared read-only embedding rows), each reserved once for
-// `batch_rows` rows. A request takes a free clone for its forward passes (waiting when all are
-// busy), so at most `threads` requests compute at once, each single-threaded (OpenMP and BLAS
-// threads are set to 1): parallelism comes from concurrent requests. Everything that does not
-// depend on the request (the request schema, the info JSON, the clones) is built once here.
+// Transport (cpp-httplib): HTTP/1.1 and 1.0, bodies by Content-Length or chunked,
+// Expect: 100-continue, gzip/deflate/br Content-Encoding decoded, keep-alive (at most
+// keep_alive_requests requests per connection, idle_timeout_s between them; each answer says
+// Keep-Alive: timeout=T, max=N), TCP_NODELAY. The listening socket has SO_REUSEADDR (not
+// httplib's default SO_REUSEPORT, which would let a second server share a port in use).
+// A request without Content-Length or Transfer-Encoding has no body (RFC 9112; httplib alone
+// would read one until the client closes). A request that stalls longer than read_timeout_ms
+// (one read) is dropped without an answer.
+//
+// Threads: each connection is served, start to end, by one thread of a pool of
+// max(threads, max_connections) threads (httplib's new_task_queue); more connections are
+// accepted and wait for a free thread. Compute: `threads` inference clones of the model
+// (nn/model.h Model::inference_clone: own dense weights and scratch, shared read-only
+// embedding rows), each reserved once for `batch_rows` rows. A request takes a free clone for
+// its forward passes (waiting when all are busy), so at most `threads` requests compute at
+// once, each single-threaded (OpenMP and BLAS threads are set to 1): parallelism comes from
+// concurrent requests. Everything that does not depend on the request (the request decoder
+// with its field index, the info JSON, the clones) is built once here.
+//
+// Stop: stop() closes the listening socket (new connections are refused). Requests being
+// read or computed are answered, with Connection: close; an idle keep-alive connection is
+// closed after its next request (answered) or at its idle timeout, whichever comes first;
+// run() returns once every connection has ended.
 #pragma once
 
 #include <cstddef>
 #include <memory>
 #include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
 
 #include "io/model_io.h"
-#include "serve/http.h"
 #include "serve/metrics.h"
 
 namespace deepcross {
@@ -55,24 +83,51 @@ struct ServeOptions {
   size_t max_rows = 10000;                   // --max-rows
   size_t max_body_bytes = size_t{16} << 20;  // --max-body-bytes
   int batch_rows = 512;                      // rows per forward pass of a large request
-  HttpOptions http;  // timeouts and connection limit (its max_body_bytes is overridden)
+  // Transport.
+  int max_connections = 64;          // connections served at once (the pool: at least threads)
+  int read_timeout_ms = 30000;       // one read of a request's bytes
+  int write_timeout_ms = 30000;      // one write of an answer
+  int idle_timeout_s = 5;            // keep-alive: waiting for the next request
+  int keep_alive_requests = 100000;  // requests on one connection before it is closed
+};
+
+// A request as handle() sees it (the HTTP layer's request, or one built by hand).
+struct HttpRequest {
+  std::string method;                                        // "GET", "POST", ... (case-sensitive)
+  std::string path;                                          // without the query: "/v1/predict"
+  std::vector<std::pair<std::string, std::string>> headers;  // names lower case
+  std::string body;
+
+  // The first value of the header `lower_name` (lower case), or nullptr.
+  const std::string* header(std::string_view lower_name) const;
+};
+
+struct HttpResponse {
+  int status = 200;
+  std::string content_type = "application/json";
+  std::string body;
+  std::string allow;  // the Allow header of a 405 ("GET, HEAD"); empty = none
 };
 
 class ScoringServer {
  public:
   // Takes the loaded model and prepares everything requests share. DC_CHECKs its options
-  // (threads, batch_rows >= 1).
+  // (threads, batch_rows, max_connections, idle_timeout_s, keep_alive_requests >= 1, timeouts
+  // > 0).
   ScoringServer(TrainedModel model, const ServeOptions& options);
+  // Closes the listening socket. run() must have returned (join its thread first).
   ~ScoringServer();
   ScoringServer(const ScoringServer&) = delete;
   ScoringServer& operator=(const ScoringServer&) = delete;
 
-  // Binds host:port; returns the port bound. Throws DataError("cannot listen on HOST:PORT",
-  // reason), e.g. when the port is in use.
+  // Binds host:port (a name or a numeric IPv4/IPv6 address) and listens; returns the port
+  // bound. Throws DataError("cannot listen on HOST:PORT", reason), e.g. reason "Address
+  // already in use".
   int listen();
-  // Serves until stop(), then returns once every in-flight request is answered.
+  // Serves until stop(), then returns once every connection has ended (see above). Call once,
+  // after listen(). Throws DataError if accepting connections fails for another reason.
   void run();
-  // Stops run() (any thread, also a signal handler; idempotent).
+  // Stops run() (any thread, also a signal handler, before or during run(); idempotent).
   void stop();
 
   // The answer to one request, as run() sends it (thread-safe; counted in the metrics).

@@ -124,7 +124,7 @@ TEST(JsonRequest, ColumnsFollowTheFieldOrderAndInternInRowOrder) {
   EXPECT_EQ(v[3], -3.5f);
   EXPECT_EQ(t.sources, std::vector<std::string>{"request"});
   EXPECT_EQ(t.source_rows, std::vector<size_t>{4});
-  EXPECT_EQ(t.sha256.size(), 64u);
+  EXPECT_TRUE(t.sha256.empty());  // request bodies are not fingerprinted
 }
 
 TEST(JsonRequest, ZeroRowsGiveAnEmptyTableWithTheColumns) {
@@ -384,6 +384,8 @@ TEST(TsvRequest, CriteoWithAndWithoutLabel) {
   EXPECT_FALSE(b.has_label);
   expect_same_data(a, b);
   EXPECT_EQ(b.sources, std::vector<std::string>{"request"});
+  EXPECT_TRUE(a.sha256.empty());
+  EXPECT_TRUE(b.sha256.empty());
 }
 
 TEST(TsvRequest, NoDataLinesGiveAnEmptyTable) {
@@ -522,6 +524,86 @@ TEST(JsonAndTsv, HandWrittenValuesAgree) {
   const RequestSchema schema = criteo_schema();
   expect_same_data(decode_request("application/json", body, schema, {}),
                    decode_request("text/tab-separated-values", tsv + "\n", schema, {}));
+}
+
+// --- RequestDecoder: built once, used many times ------------------------------------------
+
+TEST(RequestDecoder, EqualsTheOneCallFunctionsAndIsReusable) {
+  const auto lines = sample_lines(20);
+  std::string tsv;
+  for (const auto& l : lines) tsv += l + "\n";
+  const std::string json_body = sample_as_json(lines);
+  const RequestSchema schema = criteo_schema();
+  const RequestDecoder decoder(schema, {});
+  const Table want_json = decode_request("application/json", json_body, schema, {});
+  const Table want_tsv = decode_request("text/tab-separated-values", tsv, schema, {});
+  for (int round = 0; round < 3; ++round) {  // no state carried from one call to the next
+    expect_same_data(decoder.decode("application/json", json_body), want_json);
+    expect_same_data(decoder.decode_json(json_body), want_json);
+    expect_same_data(decoder.decode("text/tab-separated-values", tsv), want_tsv);
+    expect_same_data(decoder.decode_tsv(tsv), want_tsv);
+    EXPECT_EQ(decoder.decode_json(R"({"rows": [{"I1": 1}]})").rows, 1u);
+  }
+  // A copy shares the index and decodes the same.
+  const RequestDecoder copy = decoder;
+  expect_same_data(copy.decode_json(json_body), want_json);
+  EXPECT_EQ(copy.schema().fields.size(), 39u);
+  EXPECT_EQ(copy.schema().label_name, "label");
+}
+
+TEST(RequestDecoder, ErrorsAreTheSameAsTheOneCallFunctions) {
+  const RequestDecoder decoder(criteo_schema(), {});
+  expect_error(error_of([&] { decoder.decode_json(R"({"rows": [{"I1": 1}, {"C99": 2}]})"); }), 400,
+               "unknown field \"C99\" in row 1", 1, "C99");
+  expect_error(error_of([&] { decoder.decode_json(R"({"rows": [{"C14": 1, "C14": 2}]})"); }), 400,
+               "duplicate field", 0, "C14");
+  expect_error(error_of([&] { decoder.decode("text/plain", "x"); }), 415, "text/plain", -1, "");
+  // The index knows the label, and nothing more.
+  EXPECT_EQ(decoder.decode_json(R"({"rows": [{"label": 1, "I13": 2, "C39": "z"}]})").rows, 1u);
+  expect_error(error_of([&] { decoder.decode_json(R"({"rows": [{"labels": 1}]})"); }), 400,
+               "unknown field", 0, "labels");
+}
+
+TEST(RequestDecoder, AppliesItsLimitsAndAlwaysStopsAtABadTsvLine) {
+  RequestLimits limits;
+  limits.max_rows = 2;
+  limits.max_body_bytes = 4000;
+  RequestSchema schema = criteo_schema();
+  schema.layout.bad_lines = BadLines::kSkip;  // a request never skips: every row is answered
+  schema.layout.threads = 4;
+  const RequestDecoder decoder(schema, limits);
+  EXPECT_EQ(decoder.schema().layout.bad_lines, BadLines::kError);
+  EXPECT_EQ(decoder.schema().layout.threads, 1);
+  EXPECT_FALSE(decoder.schema().layout.compute_sha256);
+  EXPECT_EQ(decoder.limits().max_rows, 2u);
+  expect_error(error_of([&] { decoder.decode_json(R"({"rows": [{}, {}, {}]})"); }), 413,
+               "more than 2 rows", -1, "");
+  expect_error(error_of([&] { decoder.decode_json(std::string(4001, ' ')); }), 413,
+               "exceeds the limit of 4000 bytes", -1, "");
+  const auto lines = sample_lines(2);
+  const RequestError e = error_of([&] { decoder.decode_tsv(lines[0] + "\n1\t2\n"); });
+  EXPECT_EQ(e.status, 400);
+  EXPECT_EQ(e.row, 1);  // not skipped
+}
+
+// The reader option behind the empty Table::sha256 of requests (data/reader.h).
+TEST(ReadOptionsSha256, ParseTableHashesUnlessTold) {
+  const auto lines = sample_lines(5);
+  std::string text;
+  for (const auto& l : lines) text += l + "\n";
+  ReadOptions opts;
+  const Table hashed = parse_table(text, "mem", opts);
+  EXPECT_EQ(hashed.sha256.size(), 64u);
+  EXPECT_EQ(hashed.sha256.find_first_not_of("0123456789abcdef"), std::string::npos);
+  opts.compute_sha256 = false;
+  const Table plain = parse_table(text, "mem", opts);
+  EXPECT_TRUE(plain.sha256.empty());
+  expect_same_data(hashed, plain);  // everything else is the same
+  // read_table too (the same sample as a file).
+  const std::string path = std::string(DEEPCROSS_TESTDATA_DIR) + "/data/criteo_sample.tsv";
+  EXPECT_TRUE(read_table({path}, opts).sha256.empty());
+  opts.compute_sha256 = true;
+  EXPECT_EQ(read_table({path}, opts).sha256.size(), 64u);
 }
 
 // --- Content types and error bodies ------------------------------------------------------
