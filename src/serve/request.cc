@@ -4,7 +4,7 @@
 #include <charconv>
 #include <cmath>
 #include <limits>
-#include <unordered_map>
+#include <optional>
 #include <utility>
 
 #include "core/check.h"
@@ -91,14 +91,9 @@ struct RequestDecoder::Index {
     uint32_t field;   // index into the schema's fields (fields.size() for the label)
     uint32_t column;  // index into Table::numeric or Table::categorical (unused for the label)
   };
-  // Heterogeneous lookup: a key from the body (a string_view) finds its slot without a copy.
-  struct Hash {
-    using is_transparent = void;
-    size_t operator()(std::string_view s) const { return std::hash<std::string_view>()(s); }
-  };
-
   Index(const std::vector<FieldSpec>& fields, std::string_view label_name) {
     field_count = fields.size();
+    entries.reserve(fields.size() + 1);
     for (size_t i = 0; i < fields.size(); ++i) {
       Slot slot{fields[i].categorical, static_cast<uint32_t>(i), 0};
       if (slot.categorical) {
@@ -109,23 +104,43 @@ struct RequestDecoder::Index {
         slot.column = static_cast<uint32_t>(numeric_names.size());
         numeric_names.push_back(fields[i].name);
       }
-      const bool fresh = slots.emplace(fields[i].name, slot).second;
-      DC_CHECK(fresh);  // the model's field names are distinct
+      entries.emplace_back(fields[i].name, slot);
     }
     if (!label_name.empty()) {
-      const bool fresh =
-          slots.emplace(std::string(label_name), Slot{false, static_cast<uint32_t>(field_count), 0})
-              .second;
-      DC_CHECK(fresh);
+      entries.emplace_back(std::string(label_name),
+                           Slot{false, static_cast<uint32_t>(field_count), 0});
     }
+    // Open addressing, linear probing, at most a quarter full.
+    size_t capacity = 16;
+    while (capacity < 4 * entries.size()) capacity *= 2;
+    table.assign(capacity, 0);
+    mask = capacity - 1;
+    for (size_t e = 0; e < entries.size(); ++e) {
+      DC_CHECK(find(entries[e].first) == nullptr);  // the names (and the label) are distinct
+      size_t i = hash(entries[e].first) & mask;
+      while (table[i] != 0) i = (i + 1) & mask;
+      table[i] = static_cast<uint32_t>(e + 1);
+    }
+  }
+
+  // FNV-1a: names are a few bytes long.
+  static uint64_t hash(std::string_view s) {
+    uint64_t h = 14695981039346656037ull;
+    for (const char c : s) h = (h ^ static_cast<unsigned char>(c)) * 1099511628211ull;
+    return h;
   }
 
   const Slot* find(std::string_view key) const {
-    const auto it = slots.find(key);
-    return it == slots.end() ? nullptr : &it->second;
+    for (size_t i = hash(key) & mask;; i = (i + 1) & mask) {
+      const uint32_t e = table[i];
+      if (e == 0) return nullptr;
+      if (entries[e - 1].first == key) return &entries[e - 1].second;
+    }
   }
 
-  std::unordered_map<std::string, Slot, Hash, std::equal_to<>> slots;
+  std::vector<std::pair<std::string, Slot>> entries;  // every key a row may hold
+  std::vector<uint32_t> table;                        // entry + 1 per slot; 0 = empty
+  size_t mask = 0;
   std::vector<std::string> numeric_names, categorical_names;  // the columns, in field order
   std::vector<uint32_t> categorical_fields;  // the field of each categorical column
   size_t field_count = 0;
@@ -134,6 +149,36 @@ struct RequestDecoder::Index {
 namespace {
 
 using Slot = RequestDecoder::Index::Slot;
+
+// A categorical column's dictionary as it fills: codes in order of first appearance, as
+// StringInterner gives them. Most requests carry a few rows, so values are looked up by a
+// linear scan until there are kLinear of them, and through a StringInterner after that.
+class ColumnDictionary {
+ public:
+  uint32_t intern(std::string_view value) {
+    if (values_.size() <= kLinear) {
+      for (size_t c = 0; c < values_.size(); ++c) {
+        if (values_[c] == value) return static_cast<uint32_t>(c);
+      }
+      if (values_.size() < kLinear) {
+        values_.emplace_back(value);
+        return static_cast<uint32_t>(values_.size() - 1);
+      }
+      interner_.emplace();
+      for (const std::string& v : values_) interner_->intern(v);  // the same codes
+    }
+    const uint32_t code = interner_->intern(value);
+    if (code == values_.size()) values_.emplace_back(value);
+    return code;
+  }
+  // The values in code order (the dictionary of a Table column).
+  std::vector<std::string> take() { return std::move(values_); }
+
+ private:
+  static constexpr size_t kLinear = 16;
+  std::vector<std::string> values_;
+  std::optional<StringInterner> interner_;  // beyond kLinear values (it allocates when built)
+};
 
 // Streams a JSON body into the Table through nlohmann's SAX interface. The parser is
 // iterative (its own stack of open containers); this handler refuses each container as it
@@ -160,7 +205,7 @@ class JsonRowHandler : public nlohmann::json_sax<nlohmann::json> {
   Table finish() {
     DC_CHECK(state_ == State::kDone);
     for (size_t j = 0; j < dictionaries_.size(); ++j) {
-      table_.categorical[j].dictionary = dictionaries_[j].values();
+      table_.categorical[j].dictionary = dictionaries_[j].take();
     }
     return std::move(table_);
   }
@@ -398,7 +443,7 @@ class JsonRowHandler : public nlohmann::json_sax<nlohmann::json> {
   const RequestLimits& limits_;
   const RequestDecoder::Index& index_;
   std::vector<long> stamp_;  // per field: the rows_ value of the last row that set it
-  std::vector<StringInterner> dictionaries_;
+  std::vector<ColumnDictionary> dictionaries_;
   Table table_;
   State state_ = State::kTop;
   const Slot* slot_ = nullptr;  // the field whose value comes next (kRowValue)
