@@ -118,7 +118,7 @@ TEST(OptionTable, HasEveryInterfaceFlagWithItsDefault) {
       {"eval", {{"model", ""}, {"data", ""}, {"threads", "all cores"}}},
       {"predict", {{"model", ""}, {"data", ""}, {"output", "stdout"}, {"threads", "all cores"}}},
       {"info", {{"model", ""}}},
-      {"explain", {{"model", ""}, {"top", "20"}, {"json", "none"}, {"svg", "none"}, {"data", ""}}},
+      {"explain", {{"model", ""}, {"top", "20"}, {"json", "stdout"}, {"svg", "MODEL.explain.svg"}, {"data", ""}}},
       {"serve",
        {{"model", ""},
         {"host", "127.0.0.1"},
