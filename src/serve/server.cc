@@ -481,21 +481,23 @@ void ScoringServer::Impl::serve_with_body(const httplib::Request& req, httplib::
   HttpResponse r;
   if (over || res.status == 413) {
     r = reject(413, body_limit_message(over ? "" : length, limit));
-    // The rest of a body refused as it arrived was not read: the connection cannot go on.
-    if (over) res.set_header("Connection", "close");
   } else if (res.status == 415) {
     r = reject(415,
                "unsupported Content-Encoding '" + req.get_header_value("Content-Encoding") + "'");
   } else {
-    r = reject(400, "malformed or incomplete request body (framing or Content-Encoding)");
+    r = reject(400,
+               "malformed or incomplete request body (framing, Content-Encoding or read timeout)");
   }
   res.status = r.status;
   res.set_content(r.body, r.content_type);
+  // What is left of the body was not read: the connection cannot be reused.
+  if (r.status != 413 || over) res.set_header("Connection", "close");
 }
 
 httplib::Server::HandlerResponse ScoringServer::Impl::transport_error(const httplib::Request& req,
                                                                       httplib::Response& res) {
   if (!res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;  // our answer
+  const int refused = res.status;
   HttpResponse r;
   const bool dispatched = std::find(std::begin(kDispatched), std::end(kDispatched), req.method) !=
                           std::end(kDispatched);
@@ -508,7 +510,8 @@ httplib::Server::HandlerResponse ScoringServer::Impl::transport_error(const http
         req.path.empty() ? req.target.substr(0, req.target.find('?')) : req.path;
     r = handle(View{req.method, path, nullptr, {}});
   } else if (res.status == 400) {
-    r = reject(400, "malformed HTTP request (request line, version or header fields)");
+    r = reject(400,
+               "malformed or incomplete HTTP request (request line, version or header fields)");
   } else if (res.status == 414) {
     r = reject(414, "request target too long");
   } else if (res.status == 416) {
@@ -519,6 +522,8 @@ httplib::Server::HandlerResponse ScoringServer::Impl::transport_error(const http
   res.status = r.status;
   res.set_content(r.body, r.content_type);
   if (!r.allow.empty()) res.set_header("Allow", r.allow);
+  // A request refused while its head was read: what follows on the connection is unknown.
+  if (refused != 404) res.set_header("Connection", "close");
   return httplib::Server::HandlerResponse::Handled;
 }
 

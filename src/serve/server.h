@@ -26,27 +26,33 @@
 //   HEAD is answered wherever GET is (headers only). A query string is ignored.
 // Errors, with body {"error": {"message": ..., "row": i, "field": "C7"}} (row and field when
 // known) and Content-Type application/json:
-//   400 malformed body, wrong type, unknown field; a request the HTTP layer cannot parse
-//       (request line, HTTP version other than 1.0/1.1, a header line over 8 KiB, broken
-//       chunked framing or compressed data)
-//   413 a body over max_body_bytes: by its Content-Length (the body is then read and
-//       dropped, the connection stays usable), or as a chunked or compressed body arrives
-//       (decoded bytes count; the answer then says Connection: close); more than max_rows rows
-//   415 another content type (or Content-Encoding)
+//   400 malformed body, wrong type, unknown field; a request the HTTP layer cannot parse or
+//       that stalls (request line, HTTP version other than 1.0/1.1, a header line over
+//       8 KiB, broken chunked framing or compressed data, no byte for read_timeout_ms)
+//   413 a body over max_body_bytes: by its Content-Length (the body is read and dropped, the
+//       connection stays usable), or as a chunked or compressed body arrives (decoded bytes
+//       count, so a small compressed body cannot inflate past the limit); more than max_rows
+//       rows
+//   414 a request target over 8 KiB
+//   415 another content type
 //   404 another path; 405 another method on a known path, with an Allow header (any method
 //       token, also those the HTTP layer does not know, e.g. BREW)
-//   501 a Transfer-Encoding other than chunked (Connection: close)
+//   501 a Transfer-Encoding other than chunked
 //   500 an unexpected failure (the server keeps serving)
-// Every answer is counted in the metrics.
+// Every answer is counted in the metrics. An error answered before the request was read to
+// its end (every 400, 414 and 501 from the HTTP layer, a 413 as the body arrives) says
+// Connection: close: the client must not reuse the connection (httplib itself keeps reading
+// it until the client closes it or the idle timeout passes).
 //
 // Transport (cpp-httplib): HTTP/1.1 and 1.0, bodies by Content-Length or chunked,
-// Expect: 100-continue, gzip/deflate/br Content-Encoding decoded, keep-alive (at most
-// keep_alive_requests requests per connection, idle_timeout_s between them; each answer says
-// Keep-Alive: timeout=T, max=N), TCP_NODELAY. The listening socket has SO_REUSEADDR (not
-// httplib's default SO_REUSEPORT, which would let a second server share a port in use).
-// A request without Content-Length or Transfer-Encoding has no body (RFC 9112; httplib alone
-// would read one until the client closes). A request that stalls longer than read_timeout_ms
-// (one read) is dropped without an answer.
+// Expect: 100-continue, gzip/deflate/br Content-Encoding decoded (any other is taken as
+// identity), keep-alive (at most keep_alive_requests requests per connection, idle_timeout_s
+// between them; answers say Keep-Alive: timeout=T, max=N, and the last one on a connection
+// Connection: close), HTTP/1.0 closed after the answer unless it asks for Keep-Alive,
+// TCP_NODELAY. A request without Content-Length or Transfer-Encoding has no body (RFC 9112;
+// httplib alone would read one until the client closes). The listening socket has
+// SO_REUSEADDR, not httplib's default SO_REUSEPORT (which lets a second server bind a port in
+// use and share its connections).
 //
 // Threads: each connection is served, start to end, by one thread of a pool of
 // max(threads, max_connections) threads (httplib's new_task_queue); more connections are
