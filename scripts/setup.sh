@@ -8,12 +8,15 @@
 #   libssl-dev              SHA-256 fingerprints of the training data (OpenSSL EVP)
 #   nlohmann-json3-dev      JSON output, model metadata, HTTP bodies
 #   libcli11-dev            command-line parsing
-#   libcpp-httplib-dev      the HTTP server of `deepcross serve`
+#   libcpp-httplib-dev      the HTTP server of `deepcross serve` (a compiled library, linked
+#                           through pkg-config; its header is built with OpenSSL, zlib and
+#                           Brotli support, so it includes their headers:)
+#   libbrotli-dev           Brotli headers for httplib.h (libssl-dev, zlib1g-dev: above)
 #   libgtest-dev            the test suite
 set -eu
 export DEBIAN_FRONTEND=noninteractive
 PACKAGES="build-essential cmake pkg-config libopenblas-openmp-dev libdnnl-dev zlib1g-dev libssl-dev \
-nlohmann-json3-dev libcli11-dev libcpp-httplib-dev libgtest-dev"
+nlohmann-json3-dev libcli11-dev libcpp-httplib-dev libbrotli-dev libgtest-dev"
 missing=""
 for p in $PACKAGES; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
