@@ -111,7 +111,7 @@ TEST(CheckpointKill, ModelFileLoadsAfterEverySigkill) {
   const std::string model = dir.file("m.dcn");
   const std::string log = dir.file("train.log");
   ASSERT_TRUE(succeeded(run_deepcross(
-      {"synth", "--rows", "20000", "--cardinality-scale", "0.01", "--output", data})));
+      {"synth", "--rows", "10000", "--cardinality-scale", "0.01", "--output", data})));
   // A small model, 30 epochs: a run rewrites the model at every best epoch (about ten times
   // here), and lasts about a second in Release.
   const std::vector<std::string> train = {
