@@ -1,5 +1,6 @@
 // Tests of the request decoder (serve/request.h): JSON and TSV bodies to Tables, every error
-// class with its status, message, row and field, and hostile bodies.
+// class with its status, message, row and field, and hostile bodies. The reusable decoder
+// object and the reader's hashing option: request_decoder_test.cc.
 #include "serve/request.h"
 
 #include <gtest/gtest.h>
@@ -14,24 +15,12 @@
 #include <vector>
 
 #include "core/rng.h"
+#include "serve/request_test_support.h"
 
 namespace deepcross {
 namespace {
 
-std::vector<FieldSpec> criteo_fields() {
-  std::vector<FieldSpec> f;
-  for (int i = 1; i <= 13; ++i) f.push_back({"I" + std::to_string(i), false});
-  for (int i = 14; i <= 39; ++i) f.push_back({"C" + std::to_string(i), true});
-  return f;
-}
-
-ReadOptions criteo_layout() {
-  ReadOptions opts;
-  opts.label_policy = LabelPolicy::kOptional;
-  return opts;
-}
-
-RequestSchema criteo_schema() { return {criteo_fields(), "label", criteo_layout()}; }
+using namespace request_test;  // NOLINT: the shared helpers
 
 // Two small fields, in an order that mixes kinds.
 const std::vector<FieldSpec> kSmall = {{"C2", true}, {"I1", false}, {"C1", true}};
@@ -40,64 +29,8 @@ Table json(std::string_view body, const RequestLimits& limits = {}) {
   return decode_json_request(body, kSmall, "label", limits);
 }
 
-// The RequestError thrown by `f` (a failure if none is).
-RequestError error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const RequestError& e) {
-    return e;
-  }
-  ADD_FAILURE() << "no RequestError thrown";
-  return RequestError(0, "");
-}
-
 RequestError json_error(std::string_view body, const RequestLimits& limits = {}) {
   return error_of([&] { json(body, limits); });
-}
-
-void expect_error(const RequestError& e, int status, std::string_view message_part, long row,
-                  std::string_view field) {
-  EXPECT_EQ(e.status, status) << e.message;
-  EXPECT_NE(e.message.find(message_part), std::string::npos) << e.message;
-  EXPECT_EQ(e.row, row) << e.message;
-  EXPECT_EQ(e.field, field) << e.message;
-}
-
-// Categorical column `j`'s value per row.
-std::vector<std::string> values(const Table& t, size_t j) {
-  std::vector<std::string> out;
-  for (uint32_t code : t.categorical[j].codes) out.push_back(t.categorical[j].dictionary[code]);
-  return out;
-}
-
-// The data of two tables agree exactly (floats bitwise, NaN for NaN).
-void expect_same_data(const Table& a, const Table& b) {
-  ASSERT_EQ(a.rows, b.rows);
-  ASSERT_EQ(a.numeric.size(), b.numeric.size());
-  for (size_t j = 0; j < a.numeric.size(); ++j) {
-    EXPECT_EQ(a.numeric[j].name, b.numeric[j].name);
-    ASSERT_EQ(a.numeric[j].values.size(), a.rows);
-    ASSERT_EQ(b.numeric[j].values.size(), b.rows);
-    for (size_t r = 0; r < a.rows; ++r) {
-      const float x = a.numeric[j].values[r], y = b.numeric[j].values[r];
-      EXPECT_EQ(std::memcmp(&x, &y, sizeof x), 0) << a.numeric[j].name << " row " << r;
-    }
-  }
-  ASSERT_EQ(a.categorical.size(), b.categorical.size());
-  for (size_t j = 0; j < a.categorical.size(); ++j) {
-    EXPECT_EQ(a.categorical[j].name, b.categorical[j].name);
-    EXPECT_EQ(a.categorical[j].dictionary, b.categorical[j].dictionary);
-    EXPECT_EQ(a.categorical[j].codes, b.categorical[j].codes);
-  }
-  EXPECT_EQ(a.sources, b.sources);
-  EXPECT_EQ(a.source_rows, b.source_rows);
-}
-
-std::string read_file(const std::filesystem::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
 }
 
 // --- JSON: values -----------------------------------------------------------------------
@@ -361,16 +294,6 @@ TEST(JsonRequestError, Limits) {
 
 // --- TSV ---------------------------------------------------------------------------------
 
-std::vector<std::string> sample_lines(size_t n) {
-  std::istringstream in(read_file(std::string(DEEPCROSS_TESTDATA_DIR) + "/data/criteo_sample.tsv"));
-  std::vector<std::string> lines;
-  std::string line;
-  while (lines.size() < n && std::getline(in, line)) lines.push_back(line);
-  return lines;
-}
-
-std::string without_label(const std::string& line) { return line.substr(line.find('\t') + 1); }
-
 TEST(TsvRequest, CriteoWithAndWithoutLabel) {
   const auto lines = sample_lines(3);
   const std::string with = lines[0] + "\n" + lines[1] + "\r\n" + lines[2];
@@ -466,35 +389,6 @@ TEST(TsvRequestError, Limits) {
 
 // --- JSON and TSV agree ------------------------------------------------------------------
 
-// The sample's rows as JSON: numeric fields alternately as numbers (when JSON allows) and as
-// strings, categorical fields as strings, empty fields absent or null, the label kept.
-std::string sample_as_json(const std::vector<std::string>& lines) {
-  const auto fields = criteo_fields();
-  nlohmann::json rows = nlohmann::json::array();
-  for (size_t r = 0; r < lines.size(); ++r) {
-    std::vector<std::string> f;
-    std::stringstream s(lines[r]);
-    std::string x;
-    while (std::getline(s, x, '\t')) f.push_back(x);
-    f.resize(40);
-    nlohmann::json row = {{"label", std::stoi(f[0])}};
-    for (size_t j = 0; j < fields.size(); ++j) {
-      const std::string& v = f[j + 1];
-      if (v.empty()) {
-        if (r % 3 == 0) row[fields[j].name] = nullptr;
-        continue;
-      }
-      if (!fields[j].categorical && r % 2 == 0) {
-        row[fields[j].name] = nlohmann::json::parse(v);
-      } else {
-        row[fields[j].name] = v;
-      }
-    }
-    rows.push_back(row);
-  }
-  return nlohmann::json{{"rows", rows}}.dump();
-}
-
 TEST(JsonAndTsv, TheSameRowsGiveTheSameTable) {
   const auto lines = sample_lines(200);
   ASSERT_EQ(lines.size(), 200u);
@@ -524,86 +418,6 @@ TEST(JsonAndTsv, HandWrittenValuesAgree) {
   const RequestSchema schema = criteo_schema();
   expect_same_data(decode_request("application/json", body, schema, {}),
                    decode_request("text/tab-separated-values", tsv + "\n", schema, {}));
-}
-
-// --- RequestDecoder: built once, used many times ------------------------------------------
-
-TEST(RequestDecoder, EqualsTheOneCallFunctionsAndIsReusable) {
-  const auto lines = sample_lines(20);
-  std::string tsv;
-  for (const auto& l : lines) tsv += l + "\n";
-  const std::string json_body = sample_as_json(lines);
-  const RequestSchema schema = criteo_schema();
-  const RequestDecoder decoder(schema, {});
-  const Table want_json = decode_request("application/json", json_body, schema, {});
-  const Table want_tsv = decode_request("text/tab-separated-values", tsv, schema, {});
-  for (int round = 0; round < 3; ++round) {  // no state carried from one call to the next
-    expect_same_data(decoder.decode("application/json", json_body), want_json);
-    expect_same_data(decoder.decode_json(json_body), want_json);
-    expect_same_data(decoder.decode("text/tab-separated-values", tsv), want_tsv);
-    expect_same_data(decoder.decode_tsv(tsv), want_tsv);
-    EXPECT_EQ(decoder.decode_json(R"({"rows": [{"I1": 1}]})").rows, 1u);
-  }
-  // A copy shares the index and decodes the same.
-  const RequestDecoder copy = decoder;
-  expect_same_data(copy.decode_json(json_body), want_json);
-  EXPECT_EQ(copy.schema().fields.size(), 39u);
-  EXPECT_EQ(copy.schema().label_name, "label");
-}
-
-TEST(RequestDecoder, ErrorsAreTheSameAsTheOneCallFunctions) {
-  const RequestDecoder decoder(criteo_schema(), {});
-  expect_error(error_of([&] { decoder.decode_json(R"({"rows": [{"I1": 1}, {"C99": 2}]})"); }), 400,
-               "unknown field \"C99\" in row 1", 1, "C99");
-  expect_error(error_of([&] { decoder.decode_json(R"({"rows": [{"C14": 1, "C14": 2}]})"); }), 400,
-               "duplicate field", 0, "C14");
-  expect_error(error_of([&] { decoder.decode("text/plain", "x"); }), 415, "text/plain", -1, "");
-  // The index knows the label, and nothing more.
-  EXPECT_EQ(decoder.decode_json(R"({"rows": [{"label": 1, "I13": 2, "C39": "z"}]})").rows, 1u);
-  expect_error(error_of([&] { decoder.decode_json(R"({"rows": [{"labels": 1}]})"); }), 400,
-               "unknown field", 0, "labels");
-}
-
-TEST(RequestDecoder, AppliesItsLimitsAndAlwaysStopsAtABadTsvLine) {
-  RequestLimits limits;
-  limits.max_rows = 2;
-  limits.max_body_bytes = 4000;
-  RequestSchema schema = criteo_schema();
-  schema.layout.bad_lines = BadLines::kSkip;  // a request never skips: every row is answered
-  schema.layout.threads = 4;
-  const RequestDecoder decoder(schema, limits);
-  EXPECT_EQ(decoder.schema().layout.bad_lines, BadLines::kError);
-  EXPECT_EQ(decoder.schema().layout.threads, 1);
-  EXPECT_FALSE(decoder.schema().layout.compute_sha256);
-  EXPECT_EQ(decoder.limits().max_rows, 2u);
-  expect_error(error_of([&] { decoder.decode_json(R"({"rows": [{}, {}, {}]})"); }), 413,
-               "more than 2 rows", -1, "");
-  expect_error(error_of([&] { decoder.decode_json(std::string(4001, ' ')); }), 413,
-               "exceeds the limit of 4000 bytes", -1, "");
-  const auto lines = sample_lines(2);
-  const RequestError e = error_of([&] { decoder.decode_tsv(lines[0] + "\n1\t2\n"); });
-  EXPECT_EQ(e.status, 400);
-  EXPECT_EQ(e.row, 1);  // not skipped
-}
-
-// The reader option behind the empty Table::sha256 of requests (data/reader.h).
-TEST(ReadOptionsSha256, ParseTableHashesUnlessTold) {
-  const auto lines = sample_lines(5);
-  std::string text;
-  for (const auto& l : lines) text += l + "\n";
-  ReadOptions opts;
-  const Table hashed = parse_table(text, "mem", opts);
-  EXPECT_EQ(hashed.sha256.size(), 64u);
-  EXPECT_EQ(hashed.sha256.find_first_not_of("0123456789abcdef"), std::string::npos);
-  opts.compute_sha256 = false;
-  const Table plain = parse_table(text, "mem", opts);
-  EXPECT_TRUE(plain.sha256.empty());
-  expect_same_data(hashed, plain);  // everything else is the same
-  // read_table too (the same sample as a file).
-  const std::string path = std::string(DEEPCROSS_TESTDATA_DIR) + "/data/criteo_sample.tsv";
-  EXPECT_TRUE(read_table({path}, opts).sha256.empty());
-  opts.compute_sha256 = true;
-  EXPECT_EQ(read_table({path}, opts).sha256.size(), 64u);
 }
 
 // --- Content types and error bodies ------------------------------------------------------
