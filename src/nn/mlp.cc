@@ -56,6 +56,7 @@ MatrixView<T> Mlp<T>::forward(ConstMatrixView<T> x, Mode mode, uint64_t dropout_
   ConstMatrixView<T> h = x;
   const bool drop = mode == Mode::kTrain && dropout_ > 0;
   const T keep_scale = static_cast<T>(1.0 / (1.0 - dropout_));
+  const uint32_t drop_threshold = static_cast<uint32_t>(std::min(dropout_ * 4294967296.0, 4294967295.0));
   for (size_t i = 0; i < blocks_.size(); ++i) {
     Block& blk = blocks_[i];
     const int n = hidden_[i];
@@ -75,10 +76,13 @@ MatrixView<T> Mlp<T>::forward(ConstMatrixView<T> x, Mode mode, uint64_t dropout_
         Rng rng(dropout_seed ^ (0x9E3779B97F4A7C15ULL * (static_cast<uint64_t>(b) + 1)) ^
                 (static_cast<uint64_t>(i) << 56));
         T* m = mask.row(b);
-        for (int j = 0; j < n; ++j) {
-          m[j] = rng.uniform() < dropout_ ? T(0) : keep_scale;
-          o[j] = s[j] > T(0) ? s[j] * m[j] : T(0);
+        // Each 64-bit draw decides two units: unit dropped when its 32-bit half < p · 2³².
+        for (int j = 0; j < n; j += 2) {
+          const uint64_t r = rng.next();
+          m[j] = static_cast<uint32_t>(r) < drop_threshold ? T(0) : keep_scale;
+          if (j + 1 < n) m[j + 1] = static_cast<uint32_t>(r >> 32) < drop_threshold ? T(0) : keep_scale;
         }
+        for (int j = 0; j < n; ++j) o[j] = s[j] > T(0) ? s[j] * m[j] : T(0);
       } else {
         for (int j = 0; j < n; ++j) o[j] = s[j] > T(0) ? s[j] : T(0);
       }

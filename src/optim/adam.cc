@@ -59,6 +59,7 @@ Adam<T>::Adam(ParamStore<T>& dense, std::vector<EmbeddingTable<T>>& tables,
   for (auto& t : tables) {
     table_m_.emplace_back(t.weight.size());
     table_v_.emplace_back(t.weight.size());
+    table_grad_.emplace_back(options.mode == OptimizerMode::kExact ? t.weight.size() : 0);
   }
 }
 
@@ -76,13 +77,16 @@ void Adam<T>::step() {
     const size_t width = tab.width;
     if (options_.mode == OptimizerMode::kExact) {
       // Every row, every step: torch's dense Adam on nn.Embedding (untouched rows have a zero
-      // gradient, so weight decay and their moments still move them).
-      const int rows = tab.rows;
-#pragma omp parallel for schedule(static) if (rows >= 4096)
-      for (int r = 0; r < rows; ++r) {
-        const size_t off = static_cast<size_t>(r) * width;
-        s.apply(w + off, tab.grad.find(r), m + off, v + off, width);
+      // gradient, so weight decay and their moments still move them). The touched rows'
+      // gradients are scattered into a dense zero table, one long vectorised sweep updates
+      // the whole table, and the touched rows are zeroed again.
+      T* g = table_grad_[k].data();
+      const auto& touched = tab.grad.rows();
+      for (size_t i = 0; i < touched.size(); ++i) {
+        std::copy(tab.grad.row(i), tab.grad.row(i) + width, g + static_cast<size_t>(touched[i]) * width);
       }
+      adam_update(w, g, m, v, tab.weight.size(), options_, t_);
+      for (int32_t r : touched) std::fill(g + static_cast<size_t>(r) * width, g + (r + 1) * width, T(0));
     } else {
       // Only the rows this batch touched.
       const auto& touched = tab.grad.rows();

@@ -60,6 +60,7 @@ class Adam {
   int64_t t_ = 0;
   Buffer<T> m_, v_;                        // dense moments, same layout as the store
   std::vector<Buffer<T>> table_m_, table_v_;  // per table, rows x width
+  std::vector<Buffer<T>> table_grad_;         // exact mode: dense gradient, zero between steps
 };
 
 }  // namespace deepcross
