@@ -33,12 +33,12 @@ inline void tanh_inplace(float* x, size_t n) {
     // exp(−2|x|) for the rest; y is clamped so 2ⁿ stays a normal float.
     float y = -2.0f * a;
     y = y < -87.0f ? -87.0f : y;
-    const float n = std::nearbyint(y * 1.44269504088896341f);
-    const float r = y - n * 0.693145751953125f - n * 1.42860682030941723e-6f;
+    const float k = std::nearbyint(y * 1.44269504088896341f);
+    const float r = y - k * 0.693145751953125f - k * 1.42860682030941723e-6f;
     const float p =
         1.0f + r * (1.0f + r * (0.5f + r * (1.0f / 6 + r * (1.0f / 24 + r * (1.0f / 120 +
                    r * (1.0f / 720 + r * (1.0f / 5040)))))));
-    const int32_t bits = (static_cast<int32_t>(n) + 127) << 23;
+    const int32_t bits = (static_cast<int32_t>(k) + 127) << 23;
     float scale;
     std::memcpy(&scale, &bits, sizeof scale);
     const float e = p * scale;

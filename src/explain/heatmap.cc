@@ -1,4 +1,5 @@
 #include "explain/heatmap.h"
+#include "train/curves.h"  // escape_xml_text
 
 #include <algorithm>
 #include <array>
@@ -53,42 +54,11 @@ std::string label(const std::string& name) {
 
 std::string text(double x, double y, const std::string& s, const std::string& attrs = "") {
   return "<text x=\"" + num(x) + "\" y=\"" + num(y) + "\"" + (attrs.empty() ? "" : " " + attrs) +
-         ">" + xml_escape(s) + "</text>\n";
+         ">" + escape_xml_text(s) + "</text>\n";
 }
 
 }  // namespace
 
-std::string xml_escape(const std::string& s) {
-  std::string out;
-  out.reserve(s.size());
-  for (char c : s) {
-    switch (c) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      case '\'':
-        out += "&apos;";
-        break;
-      default:
-        // XML 1.0 forbids most control characters even when escaped.
-        if (static_cast<unsigned char>(c) < 0x20 && c != '\t' && c != '\n' && c != '\r') {
-          out += '?';
-        } else {
-          out += c;
-        }
-    }
-  }
-  return out;
-}
 
 std::string render_heatmap_svg(const Explanation& e, const std::string& title) {
   const int n = static_cast<int>(e.fields.size());
@@ -156,7 +126,7 @@ std::string render_heatmap_svg(const Explanation& e, const std::string& title) {
     const double c = i * cell + cell / 2;
     s += text(gx - 4, gy + c + 4, name, "text-anchor=\"end\"");
     s += "<text transform=\"translate(" + num(gx + c + 3) + "," + num(gy - 4) + ") rotate(-60)\">" +
-         xml_escape(name) + "</text>\n";
+         escape_xml_text(name) + "</text>\n";
   }
 
   // Cells, each with its exact value in a tooltip.
@@ -176,7 +146,7 @@ std::string render_heatmap_svg(const Explanation& e, const std::string& title) {
       s += "<rect x=\"" + num(gx + j * cell) + "\" y=\"" + num(gy + i * cell) + "\" width=\"" +
            num(cell) + "\" height=\"" + num(cell) + "\" fill=\"" + colour(scale(v)) + "\"" +
            (i == j ? " stroke=\"#d62728\" stroke-width=\"1.5\"" : "") + "><title>" +
-           xml_escape(tip) + "</title></rect>\n";
+           escape_xml_text(tip) + "</title></rect>\n";
     }
   }
   s += "</g>\n";

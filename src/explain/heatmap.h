@@ -21,7 +21,5 @@ namespace deepcross {
 
 std::string render_heatmap_svg(const Explanation& e, const std::string& title);
 
-// Text made safe for SVG/XML character data and attribute values (& < > " ').
-std::string xml_escape(const std::string& s);
 
 }  // namespace deepcross

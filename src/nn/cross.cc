@@ -47,6 +47,41 @@ void CrossNet<T>::backward(MatrixView<T> dxL, MatrixView<T> dx0) {
 }
 
 template <typename T>
+void cross_output(ConstMatrixView<T> x0, ConstMatrixView<T> xl, const T* bias, MatrixView<T> z,
+                  MatrixView<T> next) {
+  const int B = xl.rows, D = xl.cols;
+#pragma omp parallel for schedule(static) if (B >= kParallelRows)
+  for (int b = 0; b < B; ++b) {
+    T* zr = z.row(b);
+    const T* a = x0.row(b);
+    const T* x = xl.row(b);
+    T* o = next.row(b);
+    for (int j = 0; j < D; ++j) {
+      zr[j] += bias[j];
+      o[j] = a[j] * zr[j] + x[j];
+    }
+  }
+}
+
+template <typename T>
+void cross_output_backward(ConstMatrixView<T> g, ConstMatrixView<T> x0, ConstMatrixView<T> z,
+                           MatrixView<T> dz, MatrixView<T> dx0) {
+  const int B = g.rows, D = g.cols;
+#pragma omp parallel for schedule(static) if (B >= kParallelRows)
+  for (int b = 0; b < B; ++b) {
+    const T* gr = g.row(b);
+    const T* a = x0.row(b);
+    const T* zr = z.row(b);
+    T* d = dz.row(b);
+    T* o = dx0.row(b);
+    for (int j = 0; j < D; ++j) {
+      d[j] = gr[j] * a[j];
+      o[j] += gr[j] * zr[j];
+    }
+  }
+}
+
+template <typename T>
 std::unique_ptr<CrossNet<T>> make_cross(const ModelConfig& c, int width, ParamStore<T>& store) {
   switch (c.cross) {
     case CrossType::kVector:
@@ -61,6 +96,15 @@ std::unique_ptr<CrossNet<T>> make_cross(const ModelConfig& c, int width, ParamSt
   return nullptr;
 }
 
+template void cross_output(ConstMatrixView<float>, ConstMatrixView<float>, const float*,
+                           MatrixView<float>, MatrixView<float>);
+template void cross_output(ConstMatrixView<double>, ConstMatrixView<double>, const double*,
+                           MatrixView<double>, MatrixView<double>);
+template void cross_output_backward(ConstMatrixView<float>, ConstMatrixView<float>,
+                                    ConstMatrixView<float>, MatrixView<float>, MatrixView<float>);
+template void cross_output_backward(ConstMatrixView<double>, ConstMatrixView<double>,
+                                    ConstMatrixView<double>, MatrixView<double>,
+                                    MatrixView<double>);
 template class CrossNet<float>;
 template class CrossNet<double>;
 template std::unique_ptr<CrossNet<float>> make_cross(const ModelConfig&, int, ParamStore<float>&);

@@ -64,6 +64,16 @@ class CrossNet {
   ConstMatrixView<T> x0_;
 };
 
+// The output step shared by the matrix, low-rank and mix crosses, given z = (the layer's map
+// of x_l) without its bias:  z ← z + b (kept for backward),  next = x0 ⊙ z + x_l.
+template <typename T>
+void cross_output(ConstMatrixView<T> x0, ConstMatrixView<T> xl, const T* bias, MatrixView<T> z,
+                  MatrixView<T> next);
+// Its backward for g = ∂L/∂next:  dz = g ⊙ x0,  dx0 += g ⊙ z  (the x_l term is g itself).
+template <typename T>
+void cross_output_backward(ConstMatrixView<T> g, ConstMatrixView<T> x0, ConstMatrixView<T> z,
+                           MatrixView<T> dz, MatrixView<T> dx0);
+
 template <typename T>
 std::unique_ptr<CrossNet<T>> make_cross(const ModelConfig& config, int width,
                                         ParamStore<T>& store);

@@ -48,17 +48,7 @@ void CrossLowRank<T>::layer_forward(int l, ConstMatrixView<T> x0, ConstMatrixVie
   gemm<T>(Trans::kNo, Trans::kNo, T(1), xl, this->store_->matrix(v_[l]), T(0), p);
   gemm<T>(Trans::kNo, Trans::kYes, T(1), p, this->store_->matrix(u_[l]), T(0), z);
   const T* bias = this->store_->value(b_[l]);
-#pragma omp parallel for schedule(static) if (B >= kParallelRows)
-  for (int b = 0; b < B; ++b) {
-    T* zr = z.row(b);
-    const T* a = x0.row(b);
-    const T* x = xl.row(b);
-    T* o = next.row(b);
-    for (int j = 0; j < D; ++j) {
-      zr[j] += bias[j];
-      o[j] = a[j] * zr[j] + x[j];
-    }
-  }
+  cross_output<T>(x0, xl, bias, z, next);
 }
 
 template <typename T>
@@ -67,18 +57,7 @@ void CrossLowRank<T>::layer_backward(int l, ConstMatrixView<T> x0, ConstMatrixVi
   const int B = xl.rows, D = this->d_;
   MatrixView<T> p{p_[l].data(), B, r_}, z{z_[l].data(), B, D};
   MatrixView<T> dz{dz_.data(), B, D}, dp{dp_.data(), B, r_};
-#pragma omp parallel for schedule(static) if (B >= kParallelRows)
-  for (int b = 0; b < B; ++b) {
-    const T* gr = g.row(b);
-    const T* a = x0.row(b);
-    const T* zr = z.row(b);
-    T* d = dz.row(b);
-    T* o = dx0.row(b);
-    for (int j = 0; j < D; ++j) {
-      d[j] = gr[j] * a[j];
-      o[j] += gr[j] * zr[j];
-    }
-  }
+  cross_output_backward<T>(g, x0, z, dz, dx0);
   gemm<T>(Trans::kYes, Trans::kNo, T(1), dz, p, T(1), this->store_->grad_matrix(u_[l]));
   add_column_sums<T>(dz, this->store_->grad(b_[l]));
   gemm<T>(Trans::kNo, Trans::kNo, T(1), dz, this->store_->matrix(u_[l]), T(0), dp);

@@ -125,17 +125,7 @@ void CrossMix<T>::layer_forward(int l, ConstMatrixView<T> x0, ConstMatrixView<T>
   MatrixView<T> z{z_[l].data(), B, D};
   gemm<T>(Trans::kNo, Trans::kYes, T(1), pc, ucat, T(0), z);
   const T* bias = this->store_->value(b_[l]);
-#pragma omp parallel for schedule(static) if (B >= kParallelRows)
-  for (int b = 0; b < B; ++b) {
-    T* zr = z.row(b);
-    const T* a0 = x0.row(b);
-    const T* x = xl.row(b);
-    T* o = next.row(b);
-    for (int j = 0; j < D; ++j) {
-      zr[j] += bias[j];
-      o[j] = a0[j] * zr[j] + x[j];
-    }
-  }
+  cross_output<T>(x0, xl, bias, z, next);
 }
 
 template <typename T>

@@ -2,6 +2,7 @@
 // legend present; names escaped and long names cut; no NaN when every value is equal; the
 // separable (vector) wording. Set DEEPCROSS_HEATMAP_OUT=path to keep the 39-field SVG.
 #include "explain/heatmap.h"
+#include "train/curves.h"
 
 #include <gtest/gtest.h>
 
@@ -176,9 +177,9 @@ TEST(Heatmap, SeparableCrossSaysSo) {
 }
 
 TEST(Heatmap, XmlEscape) {
-  EXPECT_EQ(xml_escape("a<b>&\"c'"), "a&lt;b&gt;&amp;&quot;c&apos;");
-  EXPECT_EQ(xml_escape(std::string("x\x01y\tz")), "x?y\tz");
-  EXPECT_EQ(xml_escape("\u00e9t\u00e9"), "\u00e9t\u00e9");
+  EXPECT_EQ(escape_xml_text("a<b>&\"c'"), "a&lt;b&gt;&amp;&quot;c&apos;");
+  EXPECT_EQ(escape_xml_text(std::string("x\x01y\tz")), "x\uFFFDy\tz");
+  EXPECT_EQ(escape_xml_text("\u00e9t\u00e9"), "\u00e9t\u00e9");
   EXPECT_EQ(xml_problem("<a><b></a></b>"), "mismatched </a>");  // the checker itself
   EXPECT_EQ(xml_problem("<a x=\"1\">&bad;</a>"), "bare & at 9");
 }
