@@ -79,6 +79,7 @@ end
 EOF
 
 # ---- the server ----
+: >"$WORK/serve.err"  # exists before the loop below reads it (the server opens it as it starts)
 "$DEEPCROSS" serve --model "$MODEL" --port 0 --threads "$SERVER_THREADS" 2>"$WORK/serve.err" &
 SERVER_PID=$!
 PORT=
