@@ -60,6 +60,21 @@ double min_weight_count(const ModelConfig& c) {
   return n + in * c.outputs();
 }
 
+// [{"name", "kind", "vocabulary", "width"}]: numeric fields first, then categorical ones.
+nlohmann::json fields_json(const Preprocessor& pre, int embed_max) {
+  nlohmann::json fields = nlohmann::json::array();
+  for (const auto& n : pre.numeric_names())
+    fields.push_back({{"name", n}, {"kind", "numeric"}, {"vocabulary", 0}, {"width", 1}});
+  for (size_t j = 0; j < pre.categorical_names().size(); ++j) {
+    const int vocab = pre.vocabularies()[j].size();
+    fields.push_back({{"name", pre.categorical_names()[j]},
+                      {"kind", "categorical"},
+                      {"vocabulary", vocab},
+                      {"width", embedding_width(vocab, embed_max)}});
+  }
+  return fields;
+}
+
 }  // namespace
 
 nlohmann::json to_json(const ModelConfig& c) {
@@ -134,19 +149,10 @@ ReadOptions layout_from_json(const nlohmann::json& j, const std::string& where) 
 void save_model(const std::string& path, TrainedModel& tm) {
   ModelFile f;
   const Preprocessor& pre = tm.preprocessor;
-  nlohmann::json fields = nlohmann::json::array();
+  const nlohmann::json fields = fields_json(pre, tm.config.embed_max);
   nlohmann::json numeric = nlohmann::json::array();
   for (size_t i = 0; i < pre.numeric_names().size(); ++i) {
-    fields.push_back({{"name", pre.numeric_names()[i]}, {"kind", "numeric"}, {"vocabulary", 0},
-                      {"width", 1}});
     numeric.push_back({{"name", pre.numeric_names()[i]}, {"mean", pre.transforms()[i].mean()}});
-  }
-  for (size_t j = 0; j < pre.categorical_names().size(); ++j) {
-    const int vocab = pre.vocabularies()[j].size();
-    fields.push_back({{"name", pre.categorical_names()[j]},
-                      {"kind", "categorical"},
-                      {"vocabulary", vocab},
-                      {"width", embedding_width(vocab, tm.config.embed_max)}});
   }
   f.metadata = {{"format", kFormatName},
                 {"model", to_json(tm.config)},
@@ -253,17 +259,7 @@ TrainedModel trained_model_from_file(const ModelFile& f, const std::string& wher
 }
 
 nlohmann::json model_info(TrainedModel& tm) {
-  nlohmann::json fields = nlohmann::json::array();
-  const Preprocessor& pre = tm.preprocessor;
-  for (const auto& n : pre.numeric_names())
-    fields.push_back({{"name", n}, {"kind", "numeric"}, {"vocabulary", 0}, {"width", 1}});
-  for (size_t j = 0; j < pre.categorical_names().size(); ++j) {
-    const int vocab = pre.vocabularies()[j].size();
-    fields.push_back({{"name", pre.categorical_names()[j]},
-                      {"kind", "categorical"},
-                      {"vocabulary", vocab},
-                      {"width", embedding_width(vocab, tm.config.embed_max)}});
-  }
+  const nlohmann::json fields = fields_json(tm.preprocessor, tm.config.embed_max);
   return {{"format_version", kModelFormatVersion},
           {"cross", std::string(to_string(tm.config.cross))},
           {"structure", std::string(to_string(tm.config.structure))},
