@@ -17,6 +17,13 @@ BatchNorm<T>::BatchNorm(ParamStore<T>& store, const std::string& name, int n, do
   running_mean_.resize(n);
   running_var_.resize(n);
   inv_std_.resize(n);
+  acc_a_.resize(n);
+  acc_b_.resize(n);
+  vec_a_.resize(n);
+  vec_b_.resize(n);
+  vec_c_.resize(n);
+  eval_scale_.resize(n);
+  eval_shift_.resize(n);
 }
 
 template <typename T>
@@ -37,7 +44,11 @@ void BatchNorm<T>::forward_train(ConstMatrixView<T> x, MatrixView<T> y) {
   const int B = x.rows;
   DC_CHECK(B >= 2 && static_cast<size_t>(B) * n_ <= xhat_.size());
   batch_ = B;
-  std::vector<double> mean(n_, 0.0), var(n_, 0.0);
+  // Scratch sized once in the constructor: nothing allocates inside a training step.
+  std::vector<double>& mean = acc_a_;
+  std::vector<double>& var = acc_b_;
+  std::fill(mean.begin(), mean.end(), 0.0);
+  std::fill(var.begin(), var.end(), 0.0);
   for (int b = 0; b < B; ++b) {
     const T* r = x.row(b);
     for (int j = 0; j < n_; ++j) mean[j] += r[j];
@@ -52,7 +63,7 @@ void BatchNorm<T>::forward_train(ConstMatrixView<T> x, MatrixView<T> y) {
   }
   const T* gamma = store_->value(gamma_);
   const T* beta = store_->value(beta_);
-  std::vector<T> mean_t(n_);
+  std::vector<T>& mean_t = vec_a_;
   for (int j = 0; j < n_; ++j) {
     const double biased = var[j] / B;
     inv_std_[j] = static_cast<T>(1.0 / std::sqrt(biased + eps_));
@@ -79,7 +90,8 @@ template <typename T>
 void BatchNorm<T>::forward_eval(ConstMatrixView<T> x, MatrixView<T> y) const {
   const T* gamma = store_->value(gamma_);
   const T* beta = store_->value(beta_);
-  std::vector<T> scale(n_), shift(n_);
+  std::vector<T>& scale = eval_scale_;
+  std::vector<T>& shift = eval_shift_;
   for (int j = 0; j < n_; ++j) {
     const double inv = 1.0 / std::sqrt(static_cast<double>(running_var_[j]) + eps_);
     scale[j] = static_cast<T>(gamma[j] * inv);
@@ -101,7 +113,10 @@ void BatchNorm<T>::backward(ConstMatrixView<T> dy, MatrixView<T> dx) {
   T* dbeta = store_->grad(beta_);
   const T* gamma = store_->value(gamma_);
   MatrixView<T> xhat{xhat_.data(), B, n_};
-  std::vector<double> sum_dy(n_, 0.0), sum_dy_xhat(n_, 0.0);
+  std::vector<double>& sum_dy = acc_a_;
+  std::vector<double>& sum_dy_xhat = acc_b_;
+  std::fill(sum_dy.begin(), sum_dy.end(), 0.0);
+  std::fill(sum_dy_xhat.begin(), sum_dy_xhat.end(), 0.0);
   for (int b = 0; b < B; ++b) {
     const T* g = dy.row(b);
     const T* h = xhat.row(b);
@@ -111,7 +126,9 @@ void BatchNorm<T>::backward(ConstMatrixView<T> dy, MatrixView<T> dx) {
     }
   }
   // With dx̂ = γ dy:  Σ dx̂ = γ Σ dy,  Σ dx̂ x̂ = γ Σ dy x̂.
-  std::vector<T> a(n_), c1(n_), c2(n_);
+  std::vector<T>& a = vec_a_;
+  std::vector<T>& c1 = vec_b_;
+  std::vector<T>& c2 = vec_c_;
   for (int j = 0; j < n_; ++j) {
     dgamma[j] += static_cast<T>(sum_dy_xhat[j]);
     dbeta[j] += static_cast<T>(sum_dy[j]);

@@ -12,6 +12,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "core/tensor.h"
 #include "nn/param_store.h"
@@ -47,6 +48,11 @@ class BatchNorm {
   Buffer<T> xhat_;     // B x n, from the last training forward
   Buffer<T> inv_std_;  // n
   int batch_ = 0;
+  // Per-column scratch (n each), sized once so that no step allocates. The evaluation pair is
+  // mutable scratch of a const pass: one BatchNorm serves one thread at a time.
+  std::vector<double> acc_a_, acc_b_;
+  std::vector<T> vec_a_, vec_b_, vec_c_;
+  mutable std::vector<T> eval_scale_, eval_shift_;
 };
 
 }  // namespace deepcross
