@@ -14,7 +14,8 @@ namespace {
 
 std::atomic<ScoringServer*> g_server{nullptr};
 
-// SIGINT/SIGTERM: stop accepting, answer what is in flight, then run() returns.
+// SIGINT/SIGTERM: stop accepting, answer what is in flight, then run() returns (once idle
+// keep-alive connections have closed: at their next request or idle timeout, serve/server.h).
 extern "C" void on_stop_signal(int) {
   ScoringServer* s = g_server.load();
   if (s != nullptr) s->stop();
