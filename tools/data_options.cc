@@ -18,14 +18,18 @@ ReadOptions layout_from_options(const Options& options) {
 }
 
 Table read_checked(const std::vector<std::string>& paths, const ReadOptions& layout,
-                   const std::string& what) {
+                   const std::string& what, std::vector<std::string>* warnings) {
   std::vector<BadLine> bad;
   Table t = read_table(paths, layout, &bad);
   if (t.skipped_lines > 0) {
     std::string msg = "skipped " + std::to_string(t.skipped_lines) + " malformed line" +
                       (t.skipped_lines == 1 ? "" : "s") + " of the " + what;
     if (!bad.empty()) msg += " (first: " + bad.front().what + " (" + bad.front().where + "))";
-    warn(msg);
+    if (warnings) {
+      warnings->push_back(msg);
+    } else {
+      warn(msg);
+    }
   }
   return t;
 }

@@ -12,8 +12,9 @@ namespace deepcross {
 
 // The layout flags of `train`: --format --label --numeric --categorical --ignore --classes.
 ReadOptions layout_from_options(const Options& options);
-// Reads `paths`, reporting skipped lines (under --bad-lines skip) as a warning naming `what`.
+// Reads `paths`, reporting skipped lines (under --bad-lines skip) as a warning naming `what`:
+// printed at once, or appended to `warnings` when given.
 Table read_checked(const std::vector<std::string>& paths, const ReadOptions& layout,
-                   const std::string& what);
+                   const std::string& what, std::vector<std::string>* warnings = nullptr);
 
 }  // namespace deepcross

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstdio>
 #include <numeric>
+#include <optional>
 #include <sys/resource.h>
 
 #include "commands.h"
@@ -12,6 +13,7 @@
 #include "data/split.h"
 #include "data_options.h"
 #include "deepcross/error.h"
+#include "io/data_cache.h"
 #include "io/model_io.h"
 #include "train/curves.h"
 #include "train/progress.h"
@@ -101,6 +103,42 @@ nlohmann::json number_or_null(double v) {
   return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(nullptr);
 }
 
+// Reads --data (and --valid, --test), splits what is missing from --data, fits the
+// preprocessing on the training rows only and encodes the three parts. Warnings are collected.
+IngestedData ingest(const Options& o, const ReadOptions& layout, const PreprocessOptions& po,
+                    int threads) {
+  IngestedData in;
+  const bool has_valid = o.is_set("valid"), has_test = o.is_set("test");
+  Table data = read_checked({o.get_string("data")}, layout, "training data", &in.warnings);
+  Table valid_table, test_table;
+  std::vector<uint32_t> train_rows, valid_rows, test_rows;
+  if (has_valid && has_test) {
+    train_rows = all_rows(data.rows);
+  } else {
+    // Missing splits come from --data: 64/16/20 without either file, 80/20 with one.
+    const double test_fraction = has_test ? 0.0 : 0.2;
+    const double valid_fraction = has_valid ? 0.0 : 0.2;
+    Split s = split_rows(data.rows, po.seed, test_fraction, valid_fraction);
+    train_rows = std::move(s.train);
+    valid_rows = std::move(s.valid);
+    test_rows = std::move(s.test);
+  }
+  if (has_valid) {
+    valid_table = read_checked({o.get_string("valid")}, layout, "validation data", &in.warnings);
+  }
+  if (has_test) {
+    test_table = read_checked({o.get_string("test")}, layout, "test data", &in.warnings);
+  }
+  in.preprocessor = Preprocessor::fit(data, train_rows, po, &in.warnings);
+  const Preprocessor& pre = in.preprocessor;
+  in.train = pre.encode(data, train_rows, threads);
+  in.valid = has_valid ? pre.encode(valid_table, {}, threads) : pre.encode(data, valid_rows, threads);
+  in.test = has_test ? pre.encode(test_table, {}, threads) : pre.encode(data, test_rows, threads);
+  in.data = {{"rows", data.rows}, {"sha256", data.sha256}};
+  in.parsed_bytes = table_bytes(data) + table_bytes(valid_table) + table_bytes(test_table);
+  return in;
+}
+
 }  // namespace
 
 int run_train(const Options& o) {
@@ -114,53 +152,60 @@ int run_train(const Options& o) {
   const std::string model_path = o.get_string("model");
   const bool has_valid = o.is_set("valid"), has_test = o.is_set("test");
 
-  // Read and split. The preprocessing sees only the training rows.
-  const auto t_read = std::chrono::steady_clock::now();
-  Table data = read_checked({o.get_string("data")}, layout, "training data");
-  Table valid_table, test_table;
-  std::vector<uint32_t> train_rows, valid_rows, test_rows;
-  if (has_valid && has_test) {
-    train_rows = all_rows(data.rows);
-  } else {
-    // Missing splits come from --data: 64/16/20 without either file, 80/20 with one.
-    const double test_fraction = has_test ? 0.0 : 0.2;
-    const double valid_fraction = has_valid ? 0.0 : 0.2;
-    Split s = split_rows(data.rows, seed, test_fraction, valid_fraction);
-    train_rows = std::move(s.train);
-    valid_rows = std::move(s.valid);
-    test_rows = std::move(s.test);
-  }
-  if (has_valid) valid_table = read_checked({o.get_string("valid")}, layout, "validation data");
-  if (has_test) test_table = read_checked({o.get_string("test")}, layout, "test data");
-
   PreprocessOptions po;
   po.min_count = o.get_int("min-count");
   po.seed = seed;
   po.quantile_sample = static_cast<size_t>(o.get_int("quantile-sample"));
   po.quantiles = o.get_int("quantiles");
-  std::vector<std::string> warnings;
-  Preprocessor pre = Preprocessor::fit(data, train_rows, po, &warnings);
-  for (const auto& w : warnings) warn(w);
 
-  const EncodedData train = pre.encode(data, train_rows, threads);
-  const EncodedData valid = has_valid ? pre.encode(valid_table, {}, threads)
-                                      : pre.encode(data, valid_rows, threads);
-  const EncodedData test = has_test ? pre.encode(test_table, {}, threads)
-                                    : pre.encode(data, test_rows, threads);
+  // The data: from the cache when --cache holds this ingest, else read, fitted and encoded
+  // (and then cached). The parsed tables are gone before training starts.
+  const auto t_read = std::chrono::steady_clock::now();
+  std::optional<DataCacheKey> cache_key;
+  if (o.is_set("cache") && o.get_string("cache") != "none") {
+    std::vector<std::pair<std::string, std::string>> sources = {{"data", o.get_string("data")}};
+    if (has_valid) sources.emplace_back("valid", o.get_string("valid"));
+    if (has_test) sources.emplace_back("test", o.get_string("test"));
+    cache_key = data_cache_key(o.get_string("cache"), sources, layout, po);
+  }
+  std::optional<IngestedData> cached;
+  std::string cache_miss;
+  if (cache_key) cached = load_data_cache(*cache_key, &cache_miss);
+  if (cache_key && !cached && cache_miss != "no entry") {
+    warn("ignoring the data cache entry " + cache_key->path + ": " + cache_miss + "; rebuilding it");
+  }
+  const bool cache_hit = cached.has_value();
+  IngestedData in = cache_hit ? std::move(*cached) : ingest(o, layout, po, threads);
+  cached.reset();
+  for (const auto& w : in.warnings) warn(w);
+  if (cache_key && !cache_hit) {
+    try {
+      save_data_cache(*cache_key, in);
+    } catch (const DataError& e) {
+      warn(std::string("could not write the data cache: ") + e.what() + " (" + e.where() + ")");
+      cache_key.reset();
+    }
+  }
+  const EncodedData& train = in.train;
+  const EncodedData& valid = in.valid;
+  const EncodedData& test = in.test;
   const double ingest_s =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - t_read).count();
+  std::string how = cache_hit ? "loaded from the data cache " + cache_key->path
+                              : std::string("read, fitted and encoded");
+  if (cache_key && !cache_hit) how += " (cached in " + cache_key->path + ")";
   std::fprintf(stderr,
                "data: %zu training, %zu validation, %zu test rows; %d numeric, %d categorical "
-               "fields; read, fitted and encoded in %.2f s\n",
+               "fields; %s in %.2f s\n",
                train.rows, valid.rows, test.rows, train.num_numeric, train.num_categorical,
-               ingest_s);
+               how.c_str(), ingest_s);
 
   TrainedModel tm;
-  tm.config = model_config(o, pre);
-  tm.preprocessor = std::move(pre);
+  tm.config = model_config(o, in.preprocessor);
+  tm.preprocessor = std::move(in.preprocessor);
   tm.layout = layout;
   tm.options = o.to_json();
-  tm.data = {{"rows", data.rows}, {"sha256", data.sha256}};
+  tm.data = in.data;
   tm.model = std::make_unique<Model<float>>(tm.config, seed);
   if (o.get_string("oov-init") == "zero") {
     // The out-of-vocabulary row starts at zero: unseen values add no noise (SPEC, OOV).
@@ -242,11 +287,11 @@ int run_train(const Options& o) {
     rusage ru{};
     getrusage(RUSAGE_SELF, &ru);
     std::fprintf(stderr,
-                 "memory: peak RSS %s; of it parsed rows %s, encoded rows %s, vocabularies and "
+                 "memory: peak RSS %s; of it parsed rows %s (freed before training), encoded rows %s, vocabularies and "
                  "transforms %s, model %s, optimizer state %s, gradients and activation "
                  "workspaces %s; the remainder is parsing buffers, libraries and allocator slack\n",
                  mib(static_cast<size_t>(ru.ru_maxrss) * 1024).c_str(),
-                 mib(table_bytes(data) + table_bytes(valid_table) + table_bytes(test_table)).c_str(),
+                 mib(in.parsed_bytes).c_str(),
                  mib(encoded_bytes(train) + encoded_bytes(valid) + encoded_bytes(test)).c_str(),
                  mib(vocabulary_bytes(tm.preprocessor)).c_str(), mib(params).c_str(),
                  mib(optimizer).c_str(), mib(rest).c_str());

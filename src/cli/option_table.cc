@@ -142,6 +142,15 @@ std::vector<OptionSpec> build_table() {
        .accepted_by = kTrain,
        .in_model = true,
        .group = G::kInput},
+      {.name = "cache",
+       .type = T::kPath,
+       .metavar = "DIR",
+       .default_shown = "none",
+       .help = "keep the encoded training, validation and test rows in DIR; a later run on the "
+               "same unchanged files with the same reading and preprocessing options loads "
+               "them instead of parsing",
+       .accepted_by = kTrain,
+       .group = G::kInput},
 
       // ---- model ----
       {.name = "cross",

@@ -1,5 +1,8 @@
 #include "data/preprocess.h"
 
+#include <cmath>
+#include <cstring>
+#include <limits>
 #include <numeric>
 
 #include "deepcross/error.h"
@@ -90,27 +93,63 @@ EncodedData Preprocessor::encode(const Table& table, std::span<const uint32_t> r
     cat[j] = &find_column(table.categorical, categorical_names_[j], table, "categorical");
 
   const int d = out.num_numeric, c = out.num_categorical;
-#pragma omp parallel for schedule(dynamic) num_threads(threads > 0 ? threads : 1)
-  for (int f = 0; f < d + c; ++f) {
-    if (f < d) {
-      const auto& values = num[f]->values;
-      const QuantileTransform& qt = transforms_[f];
-      for (size_t r = 0; r < out.rows; ++r) {
-        out.x_num[r * d + f] = qt.transform(values[rows[r]]);
+  const int nthreads = threads > 0 ? threads : 1;
+  // Each categorical field's dictionary (distinct values, in the table's code order) mapped to
+  // ids once; rows then only index these.
+  std::vector<std::vector<int32_t>> ids(c);
+#pragma omp parallel for schedule(dynamic) num_threads(nthreads)
+  for (int j = 0; j < c; ++j) ids[j] = vocabularies_[j].encode_dictionary(cat[j]->dictionary);
+
+  // Rows in blocks, every field of a row by the same thread (no two threads write the same
+  // cache line of x_num or x_cat). Numeric values repeat a lot (Criteo's are mostly small
+  // integers), so each thread keeps a direct-mapped memo of transform() per field, keyed by
+  // the value's bits; the empty slots hold a NaN's bits, which no looked-up value has (NaN,
+  // missing, transforms as the field's mean: nan_y).
+  constexpr size_t kBlock = 4096;
+  constexpr int kMemoBits = 10;
+  const size_t blocks = (out.rows + kBlock - 1) / kBlock;
+  std::vector<float> nan_y(d);
+  for (int f = 0; f < d; ++f) nan_y[f] = transforms_[f].transform(std::numeric_limits<float>::quiet_NaN());
+  std::vector<int64_t> oov_total(c, 0);
+#pragma omp parallel num_threads(nthreads) if (blocks > 1)
+  {
+    struct Slot {
+      uint32_t bits;
+      float y;
+    };
+    std::vector<Slot> memo(static_cast<size_t>(d) << kMemoBits, Slot{0xFFFFFFFFu, 0.0f});
+    std::vector<int64_t> oov(c, 0);
+#pragma omp for schedule(static)
+    for (size_t blk = 0; blk < blocks; ++blk) {
+      const size_t end = std::min(out.rows, (blk + 1) * kBlock);
+      for (size_t r = blk * kBlock; r < end; ++r) {
+        const uint32_t row = rows[r];
+        float* xn = out.x_num.data() + r * d;
+        for (int f = 0; f < d; ++f) {
+          const float x = num[f]->values[row];
+          uint32_t bits;
+          std::memcpy(&bits, &x, sizeof bits);
+          Slot& slot = memo[(static_cast<size_t>(f) << kMemoBits) |
+                            ((bits * 0x9E3779B1u) >> (32 - kMemoBits))];
+          if (std::isnan(x)) {
+            xn[f] = nan_y[f];
+            continue;
+          }
+          if (slot.bits != bits) slot = {bits, transforms_[f].transform(x)};
+          xn[f] = slot.y;
+        }
+        int32_t* xc = out.x_cat.data() + r * c;
+        for (int j = 0; j < c; ++j) {
+          const int32_t id = ids[j][cat[j]->codes[row]];
+          xc[j] = id;
+          oov[j] += id == Vocabulary::kOov;
+        }
       }
-    } else {
-      const int j = f - d;
-      const std::vector<int32_t> ids = vocabularies_[j].encode_dictionary(cat[j]->dictionary);
-      const auto& codes = cat[j]->codes;
-      int64_t oov = 0;
-      for (size_t r = 0; r < out.rows; ++r) {
-        const int32_t id = ids[codes[rows[r]]];
-        out.x_cat[r * c + j] = id;
-        oov += id == Vocabulary::kOov;
-      }
-      out.oov_rows[j] = oov;
     }
+#pragma omp critical
+    for (int j = 0; j < c; ++j) oov_total[j] += oov[j];
   }
+  out.oov_rows = std::move(oov_total);
   if (table.has_label) {
     out.has_labels = true;
     out.labels.resize(out.rows);

@@ -146,26 +146,14 @@ ReadOptions layout_from_json(const nlohmann::json& j, const std::string& where) 
   }
 }
 
-void save_model(const std::string& path, TrainedModel& tm) {
-  ModelFile f;
-  const Preprocessor& pre = tm.preprocessor;
-  const nlohmann::json fields = fields_json(pre, tm.config.embed_max);
+void put_preprocessor(ModelFile& f, const Preprocessor& pre, int embed_max) {
   nlohmann::json numeric = nlohmann::json::array();
   for (size_t i = 0; i < pre.numeric_names().size(); ++i) {
     numeric.push_back({{"name", pre.numeric_names()[i]}, {"mean", pre.transforms()[i].mean()}});
   }
-  f.metadata = {{"format", kFormatName},
-                {"model", to_json(tm.config)},
-                {"options", tm.options},
-                {"layout", layout_to_json(tm.layout)},
-                {"fields", fields},
-                {"numeric", numeric},
-                {"data", tm.data},
-                {"training", tm.training}};
-  for (auto& t : tm.model->tensors()) {
-    f.tensors.push_back(
-        NamedTensor::f32(t.name, shape64(t.shape), std::span<const float>(t.value, t.size)));
-  }
+  if (!f.metadata.is_object()) f.metadata = nlohmann::json::object();
+  f.metadata["fields"] = fields_json(pre, embed_max);
+  f.metadata["numeric"] = std::move(numeric);
   for (size_t i = 0; i < pre.transforms().size(); ++i) {
     const auto& q = pre.transforms()[i].quantiles();
     f.tensors.push_back(NamedTensor::f64("quantiles." + std::to_string(i),
@@ -174,6 +162,52 @@ void save_model(const std::string& path, TrainedModel& tm) {
   for (size_t j = 0; j < pre.vocabularies().size(); ++j) {
     put_strings(f, "vocab." + std::to_string(j), pre.vocabularies()[j].values());
   }
+}
+
+Preprocessor get_preprocessor(const ModelFile& f, const std::string& where) {
+  const auto& meta = f.metadata;
+  try {
+    std::vector<std::string> num_names, cat_names;
+    for (const auto& fld : meta.at("fields")) {
+      const std::string kind = fld.at("kind").get<std::string>();
+      if (kind == "numeric") {
+        num_names.push_back(fld.at("name").get<std::string>());
+      } else if (kind == "categorical") {
+        cat_names.push_back(fld.at("name").get<std::string>());
+      } else {
+        throw DataError("unknown field kind '" + kind + "'", where);
+      }
+    }
+    const auto& numeric = meta.at("numeric");
+    std::vector<QuantileTransform> transforms;
+    for (size_t i = 0; i < num_names.size(); ++i) {
+      const auto& q = f.tensor("quantiles." + std::to_string(i)).as_f64();
+      transforms.push_back(QuantileTransform::from_state(numeric.at(i).at("mean").get<double>(), q));
+    }
+    std::vector<Vocabulary> vocabs;
+    for (size_t j = 0; j < cat_names.size(); ++j) {
+      vocabs.push_back(Vocabulary::from_values(get_strings(f, "vocab." + std::to_string(j))));
+    }
+    return Preprocessor(std::move(num_names), std::move(transforms), std::move(cat_names),
+                        std::move(vocabs));
+  } catch (const nlohmann::json::exception& e) {
+    throw DataError(std::string("bad model metadata: ") + e.what(), where);
+  }
+}
+
+void save_model(const std::string& path, TrainedModel& tm) {
+  ModelFile f;
+  f.metadata = {{"format", kFormatName},
+                {"model", to_json(tm.config)},
+                {"options", tm.options},
+                {"layout", layout_to_json(tm.layout)},
+                {"data", tm.data},
+                {"training", tm.training}};
+  for (auto& t : tm.model->tensors()) {
+    f.tensors.push_back(
+        NamedTensor::f32(t.name, shape64(t.shape), std::span<const float>(t.value, t.size)));
+  }
+  put_preprocessor(f, tm.preprocessor, tm.config.embed_max);
   write_model_file(path, f);
 }
 
@@ -194,39 +228,20 @@ TrainedModel trained_model_from_file(const ModelFile& f, const std::string& wher
     tm.options = meta.value("options", nlohmann::json::object());
     tm.data = meta.value("data", nlohmann::json::object());
     tm.training = meta.value("training", nlohmann::json());
-    std::vector<std::string> num_names, cat_names;
-    for (const auto& fld : meta.at("fields")) {
-      const std::string kind = fld.at("kind").get<std::string>();
-      if (kind == "numeric") {
-        num_names.push_back(fld.at("name").get<std::string>());
-      } else if (kind == "categorical") {
-        cat_names.push_back(fld.at("name").get<std::string>());
-      } else {
-        throw DataError("unknown field kind '" + kind + "'", where);
-      }
-    }
-    if (static_cast<int>(num_names.size()) != tm.config.num_numeric ||
-        cat_names.size() != tm.config.vocab_sizes.size()) {
+    tm.preprocessor = get_preprocessor(f, where);
+    const Preprocessor& pre = tm.preprocessor;
+    if (static_cast<int>(pre.numeric_names().size()) != tm.config.num_numeric ||
+        pre.categorical_names().size() != tm.config.vocab_sizes.size()) {
       throw DataError("field list does not match the model configuration", where);
     }
-    const auto& numeric = meta.at("numeric");
-    std::vector<QuantileTransform> transforms;
-    for (size_t i = 0; i < num_names.size(); ++i) {
-      const auto& q = f.tensor("quantiles." + std::to_string(i)).as_f64();
-      transforms.push_back(QuantileTransform::from_state(numeric.at(i).at("mean").get<double>(), q));
-    }
-    std::vector<Vocabulary> vocabs;
-    for (size_t j = 0; j < cat_names.size(); ++j) {
-      vocabs.push_back(Vocabulary::from_values(get_strings(f, "vocab." + std::to_string(j))));
-      if (vocabs.back().size() != tm.config.vocab_sizes[j]) {
-        throw DataError("vocabulary of field " + cat_names[j] + " has " +
-                            std::to_string(vocabs.back().size()) + " ids, the model expects " +
-                            std::to_string(tm.config.vocab_sizes[j]),
+    for (size_t j = 0; j < pre.vocabularies().size(); ++j) {
+      if (pre.vocabularies()[j].size() != tm.config.vocab_sizes[j]) {
+        throw DataError("vocabulary of field " + pre.categorical_names()[j] + " has " +
+                            std::to_string(pre.vocabularies()[j].size()) +
+                            " ids, the model expects " + std::to_string(tm.config.vocab_sizes[j]),
                         where);
       }
     }
-    tm.preprocessor = Preprocessor(std::move(num_names), std::move(transforms),
-                                   std::move(cat_names), std::move(vocabs));
   } catch (const nlohmann::json::exception& e) {
     throw DataError(std::string("bad model metadata: ") + e.what(), where);
   }

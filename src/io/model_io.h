@@ -45,6 +45,14 @@ TrainedModel load_model(const std::string& path);
 // `where` names it in errors. The fuzzing entry point: parse_model_file, then this.
 TrainedModel trained_model_from_file(const ModelFile& f, const std::string& where);
 
+// The fitted preprocessing in a container (the model file's layout, also used by the data
+// cache): metadata "fields" [{"name", "kind", "vocabulary", "width"}] (widths from
+// `embed_max`) and "numeric" [{"name", "mean"}]; tensors quantiles.<i> (f64) and
+// vocab.<j>.offsets / vocab.<j>.bytes. get_preprocessor reads them back; DataError naming
+// `where` when anything is missing or malformed.
+void put_preprocessor(ModelFile& f, const Preprocessor& pre, int embed_max);
+Preprocessor get_preprocessor(const ModelFile& f, const std::string& where);
+
 // The `info` JSON of INTERFACE.md.
 nlohmann::json model_info(TrainedModel& tm);
 
