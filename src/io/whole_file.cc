@@ -1,6 +1,7 @@
 #include "io/whole_file.h"
 
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -66,6 +67,36 @@ std::string directory_of(const std::string& path) {
   return parent.empty() ? std::string(".") : parent.string();
 }
 
+// Removes "PATH.tmp-PID-N" files beside `path` whose writer PID is no longer running: the
+// temporaries of atomic writes that were killed before their rename. Our own PID's files
+// (another thread may be writing one) and those of live processes are kept; errors are ignored
+// (the cleanup is best-effort and never fails a write).
+void remove_dead_writers_temporaries(const std::string& path) {
+  const std::string prefix = std::filesystem::path(path).filename().string() + ".tmp-";
+  const pid_t self = ::getpid();
+  std::error_code ec;
+  std::filesystem::directory_iterator it(directory_of(path), ec), end;
+  for (; !ec && it != end; it.increment(ec)) {
+    const std::string name = it->path().filename().string();
+    if (name.size() <= prefix.size() || name.compare(0, prefix.size(), prefix) != 0) continue;
+    // PID: the digits up to the next '-', then a non-empty run of digits.
+    const size_t dash = name.find('-', prefix.size());
+    if (dash == std::string::npos || dash == prefix.size() || dash + 1 == name.size()) continue;
+    const std::string pid_text = name.substr(prefix.size(), dash - prefix.size());
+    const std::string tag = name.substr(dash + 1);
+    if (pid_text.size() > 9 ||
+        pid_text.find_first_not_of("0123456789") != std::string::npos ||
+        tag.find_first_not_of("0123456789") != std::string::npos) {
+      continue;
+    }
+    const pid_t pid = static_cast<pid_t>(std::stol(pid_text));
+    if (pid <= 0 || pid == self) continue;
+    if (::kill(pid, 0) == 0 || errno != ESRCH) continue;  // alive (or not ours to judge)
+    std::error_code remove_ec;
+    std::filesystem::remove(it->path(), remove_ec);
+  }
+}
+
 }  // namespace
 
 std::vector<uint8_t> read_whole_file(const std::string& path, std::string_view kind) {
@@ -97,6 +128,7 @@ std::vector<uint8_t> read_whole_file(const std::string& path, std::string_view k
 void write_whole_file_atomically(
     const std::string& path, std::span<const std::span<const uint8_t>> pieces,
     const std::function<void(const std::string& temp_path)>& before_rename) {
+  remove_dead_writers_temporaries(path);
   std::string temp;
   int raw = -1;
   for (int attempt = 0; attempt < 100 && raw < 0; ++attempt) {

@@ -28,6 +28,10 @@ std::vector<uint8_t> read_whole_file(const std::string& path, std::string_view k
 //   3. call `before_rename(temp_path)` when given (tests: inspect, or throw to simulate a crash),
 //   4. rename it over `path`, then fsync the directory so the rename itself is durable.
 // On any failure before the rename, the temporary file is removed and `path` is untouched.
+// A process killed between steps 1 and 4 leaves its temporary file behind; before step 1,
+// every write removes the "PATH.tmp-PID-N" files of PIDs that no longer run (kill(PID, 0) says
+// ESRCH), so leftovers never accumulate. (A writer in another PID namespace sharing the folder
+// would look dead: do not point two containers at one model path.)
 void write_whole_file_atomically(
     const std::string& path, std::span<const std::span<const uint8_t>> pieces,
     const std::function<void(const std::string& temp_path)>& before_rename = nullptr);
