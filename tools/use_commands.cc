@@ -39,7 +39,7 @@ int run_eval(const Options& o) {
   const Table table = read_for_model(o, tm, LabelPolicy::kRequired);
   const EncodedData data = tm.preprocessor.encode(table, {}, threads);
   if (data.rows == 0) throw DataError("no rows to evaluate", o.get_string("data"));
-  const Evaluation e = evaluate(*tm.model, data, 8192);
+  const Evaluation e = evaluate(*tm.model, data, o.get_int("eval-batch-size"));
   nlohmann::json out = {{"rows", e.rows}, {"auc", number_or_null(e.auc)},
                         {"logloss", number_or_null(e.loss)}};
   if (tm.config.classes > 1) out["accuracy"] = e.accuracy;
@@ -54,7 +54,7 @@ int run_predict(const Options& o) {
   const Table table = read_for_model(o, tm, LabelPolicy::kOptional);
   const EncodedData data = tm.preprocessor.encode(table, {}, threads);
   const auto t0 = std::chrono::steady_clock::now();
-  const std::vector<float> probs = predict_probabilities(*tm.model, data, 8192);
+  const std::vector<float> probs = predict_probabilities(*tm.model, data, o.get_int("eval-batch-size"));
   const double predict_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   const int k = tm.model->outputs();
 

@@ -318,9 +318,10 @@ std::vector<OptionSpec> build_table() {
       {.name = "eval-batch-size",
        .type = T::kInt,
        .metavar = "N",
-       .default_value = "8192",
+       .default_value = "256",
        .bounds = at_least(1),
-       .help = "rows per step when scoring (validation, test, eval, predict)",
+       .help = "rows per chunk when scoring (validation, test, eval, predict); each thread "
+               "scores whole chunks, small enough to stay in its cache",
        .accepted_by = kTrain | kEval | kPredict,
        .group = G::kTraining},
 

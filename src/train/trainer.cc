@@ -5,6 +5,9 @@
 #include <cmath>
 #include <cstring>
 #include <limits>
+#include <memory>
+
+#include <omp.h>
 
 #include "core/rng.h"
 #include "deepcross/error.h"
@@ -146,16 +149,34 @@ TrainSummary Trainer::fit(const EncodedData& train, const EncodedData& valid,
 std::vector<float> predict_probabilities(Model<float>& model, const EncodedData& data,
                                          int batch_size) {
   const int k = model.outputs();
-  const int B = std::min(batch_size, model.max_batch() > 0 ? model.max_batch() : batch_size);
-  if (model.max_batch() < B) model.reserve(B);
+  const int B = std::max(1, batch_size);
   std::vector<float> out(data.rows * k);
   const int d = data.num_numeric, c = data.num_categorical;
-  for (size_t s = 0; s < data.rows; s += B) {
-    const int len = static_cast<int>(std::min<size_t>(B, data.rows - s));
-    const Batch<float> batch{len, d ? &data.x_num[s * d] : nullptr,
-                             c ? &data.x_cat[s * c] : nullptr, nullptr};
-    ConstMatrixView<float> logits = model.forward(batch, Mode::kEval);
-    logits_to_probabilities<float>(logits, MatrixView<float>{&out[s * k], len, k});
+  const size_t chunks = (data.rows + B - 1) / B;
+  const int threads = static_cast<int>(std::min<size_t>(omp_get_max_threads(), chunks));
+  // Each thread scores whole chunks with its own inference clone (shared embedding tables, own
+  // scratch) and single-threaded kernels: no barrier between layers, each chunk's activations
+  // stay in the thread's cache. The chunks are fixed, so the output does not depend on the
+  // thread count or on which thread scored a chunk.
+#pragma omp parallel num_threads(std::max(threads, 1))
+  {
+    std::unique_ptr<Model<float>> clone;
+    Model<float>* m = &model;
+    if (omp_get_num_threads() > 1) {
+      clone = Model<float>::inference_clone(model);
+      m = clone.get();
+    }
+#pragma omp critical
+    if (m->max_batch() < B) m->reserve(B);
+#pragma omp for schedule(dynamic)
+    for (size_t chunk = 0; chunk < chunks; ++chunk) {
+      const size_t s = chunk * B;
+      const int len = static_cast<int>(std::min<size_t>(B, data.rows - s));
+      const Batch<float> batch{len, d ? &data.x_num[s * d] : nullptr,
+                               c ? &data.x_cat[s * c] : nullptr, nullptr};
+      ConstMatrixView<float> logits = m->forward(batch, Mode::kEval);
+      logits_to_probabilities<float>(logits, MatrixView<float>{&out[s * k], len, k});
+    }
   }
   return out;
 }

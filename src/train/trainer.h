@@ -10,7 +10,7 @@
 //
 //   Trainer trainer(model, options);
 //   TrainSummary s = trainer.fit(train, valid, [&](const EpochRecord& r) { save checkpoint });
-//   Evaluation test = evaluate(model, test_data, 8192);
+//   Evaluation test = evaluate(model, test_data, 256);
 #pragma once
 
 #include <cstdint>
@@ -33,7 +33,7 @@ struct TrainerOptions {
   Monitor monitor = Monitor::kValAuc;
   AdamOptions adam;
   uint64_t seed = 42;
-  int eval_batch_size = 8192;
+  int eval_batch_size = 256;
 };
 
 struct Evaluation {
@@ -69,6 +69,9 @@ class Trainer {
 };
 
 // Eval-mode probabilities, rows x n_out (σ for one output, softmax otherwise), row-major.
+// Rows are scored in fixed chunks of `batch_size`, each by one of omp_get_max_threads()
+// threads with its own inference clone of `model`; the result does not depend on the thread
+// count.
 std::vector<float> predict_probabilities(Model<float>& model, const EncodedData& data,
                                          int batch_size);
 // Metrics of `probs` (rows x k) against labels: log loss, AUC (NaN if one class only),

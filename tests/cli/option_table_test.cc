@@ -114,7 +114,7 @@ TEST(OptionTable, HasEveryInterfaceFlagWithItsDefault) {
         {"oov-init", "zero"},
         {"quantiles", "1000"},
         {"quantile-sample", "100000"},
-        {"eval-batch-size", "8192"}}},
+        {"eval-batch-size", "256"}}},
       {"eval", {{"model", ""}, {"data", ""}, {"threads", "all cores"}}},
       {"predict", {{"model", ""}, {"data", ""}, {"output", "stdout"}, {"threads", "all cores"}}},
       {"info", {{"model", ""}}},
