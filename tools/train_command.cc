@@ -62,8 +62,9 @@ std::vector<uint32_t> all_rows(size_t n) {
   return r;
 }
 
+// The path of an optional output: "none" = not written; unset = beside --model.
 std::string default_beside(const Options& o, const char* flag, const char* suffix) {
-  if (o.is_set(flag)) return o.get_string(flag);
+  if (o.is_set(flag)) return o.get_string(flag) == "none" ? std::string() : o.get_string(flag);
   const std::string& model = o.get_string("model");
   return model.empty() ? std::string() : model + suffix;
 }
@@ -296,7 +297,7 @@ int run_train(const Options& o) {
                  mib(vocabulary_bytes(tm.preprocessor)).c_str(), mib(params).c_str(),
                  mib(optimizer).c_str(), mib(rest).c_str());
   }
-  if (o.is_set("report")) write_text_file(o.get_string("report"), out.dump(2) + "\n");
+  if (o.is_set("report") && o.get_string("report") != "none") write_text_file(o.get_string("report"), out.dump(2) + "\n");
   write_json_line(out.dump());
   return 0;
 }

@@ -2,6 +2,7 @@
 // predict → info, and a model reloaded in fresh processes, all through the deepcross binary.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <memory>
 #include <string>
@@ -258,6 +259,25 @@ TEST(ShippedSampleOutputs, HistoryCurvesAndReportGoWhereTheFlagsSay) {
   const nlohmann::json printed = parse_json_object(r.out);
   ASSERT_FALSE(report.is_discarded());
   EXPECT_EQ(report, printed);
+}
+
+// "none" turns an output off: no history, curves, report or cache, and no file called "none".
+TEST(ShippedSampleOutputs, NoneWritesNoHistoryCurvesReportOrCache) {
+  TempDir dir;
+  write_file(dir.file("rows.tsv"), sample_head(1000));
+  const CliRun r = run_deepcross({"train", "--data", "rows.tsv", "--model", "m.dcn", "--epochs",
+                                  "1", "--threads", "1", "--history", "none", "--curves", "none",
+                                  "--report", "none", "--cache", "none"},
+                                 in_dir(dir.path()));
+  ASSERT_TRUE(succeeded(r));
+  std::vector<std::string> files;
+  for (const auto& e : std::filesystem::directory_iterator(dir.path())) {
+    files.push_back(e.path().filename().string());
+  }
+  std::sort(files.begin(), files.end());
+  EXPECT_EQ(files, (std::vector<std::string>{"m.dcn", "rows.tsv"}));
+  EXPECT_NE(r.err.find("history: not written"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("curves: not written"), std::string::npos) << r.err;
 }
 
 // Training without --model is allowed ("not saved"): it reports metrics and writes no files.
