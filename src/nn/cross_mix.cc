@@ -146,6 +146,7 @@ void CrossMix<T>::layer_backward(int l, ConstMatrixView<T> x0, ConstMatrixView<T
     T* gxr = gx.row(b);
     T* o = dx0.row(b);
     T gxb = 0;
+#pragma omp simd reduction(+ : gxb)
     for (int j = 0; j < D; ++j) {
       gxr[j] = gr[j] * a0[j];
       o[j] += gr[j] * zr[j];
@@ -171,6 +172,7 @@ void CrossMix<T>::layer_backward(int l, ConstMatrixView<T> x0, ConstMatrixView<T
     T* dp = dpi.row(b);
     for (int k = 0; k < K; ++k) {
       T acc = 0;
+#pragma omp simd reduction(+ : acc)
       for (int j = k * R; j < (k + 1) * R; ++j) {
         acc += cr[j] * gr[j];
         gr[j] = p[k] * gr[j] * (T(1) - cr[j] * cr[j]);
