@@ -219,7 +219,10 @@ int run_train(const Options& o) {
                std::string(to_string(tm.config.structure)).c_str(), tm.model->input_width(),
                tm.model->parameter_count());
 
-  Trainer trainer(*tm.model, trainer_options(o));
+  StepProfile profile;
+  TrainerOptions topts = trainer_options(o);
+  if (o.get_flag("profile")) topts.profile = &profile;
+  Trainer trainer(*tm.model, topts);
   std::unique_ptr<Progress> progress;
   int epoch_no = 0;
   std::fprintf(stderr, "%s\n", format_epoch_header().c_str());
@@ -278,6 +281,17 @@ int run_train(const Options& o) {
                test_eval.loss, model_path.empty() ? "not saved (no --model)" : model_path.c_str(),
                history_path.empty() ? "not written" : history_path.c_str(),
                curves_path.empty() ? "not written" : curves_path.c_str());
+  if (profile.steps > 0) {
+    double total = 0;
+    for (double v : profile.seconds) total += v;
+    std::fprintf(stderr, "profile: %lld training steps, %.3f ms per step:\n",
+                 static_cast<long long>(profile.steps), 1e3 * total / profile.steps);
+    for (int i = 0; i < StepProfile::kCount; ++i) {
+      std::fprintf(stderr, "  %-20s %8.3f ms  %5.1f %%\n", StepProfile::name(i),
+                   1e3 * profile.seconds[i] / profile.steps,
+                   total > 0 ? 100 * profile.seconds[i] / total : 0.0);
+    }
+  }
   // Where the memory went (peak RSS is the process's high-water mark).
   {
     size_t params = 0;

@@ -79,9 +79,13 @@ ConstMatrixView<T> Model<T>::forward(const Batch<T>& batch, Mode mode) {
   const int B = batch.size, D = embeddings_.width();
   DC_CHECK(B >= 1 && B <= max_batch_);
   batch_ = B;
+  StepProfile* prof = mode == Mode::kTrain ? profile_ : nullptr;
+  double t = prof ? StepProfile::now() : 0;
   MatrixView<T> x0{x0_.data(), B, D};
   embeddings_.forward(B, batch.x_num, batch.x_cat, x0);
+  if (prof) t = prof->lap(StepProfile::kEmbedForward, t);
   cross_out_ = cross_->forward(x0);
+  if (prof) t = prof->lap(StepProfile::kCrossForward, t);
   const bool stacked = config_.structure == Structure::kStacked;
   const uint64_t seed = mode == Mode::kTrain ? dropout_rng_.next() : 0;
   mlp_out_ = mlp_->forward(stacked ? cross_out_ : ConstMatrixView<T>(x0), mode, seed);
@@ -96,6 +100,7 @@ ConstMatrixView<T> Model<T>::forward(const Batch<T>& batch, Mode mode) {
     gemm<T>(Trans::kNo, Trans::kYes, T(1), cross_out_, w.columns(h, D), T(1), logits);
     add_row_vector(logits, store_.value(out_->bias_id()));
   }
+  if (prof) prof->lap(StepProfile::kDeepForward, t);
   return logits;
 }
 
@@ -104,7 +109,9 @@ double Model<T>::train_step_gradients(const Batch<T>& batch) {
   DC_CHECK(batch.labels != nullptr);
   ConstMatrixView<T> logits = forward(batch, Mode::kTrain);
   MatrixView<T> dlogits{dlogits_.data(), batch.size, outputs()};
+  const double t = profile_ ? StepProfile::now() : 0;
   const double loss = logit_loss<T>(logits, batch.labels, dlogits);
+  if (profile_) profile_->lap(StepProfile::kLoss, t);
   backward(batch, dlogits);
   return loss;
 }
@@ -113,6 +120,7 @@ template <typename T>
 void Model<T>::backward(const Batch<T>& batch, ConstMatrixView<T> dlogits) {
   const int B = batch_, D = embeddings_.width();
   DC_CHECK(batch.size == B);
+  double t = profile_ ? StepProfile::now() : 0;
   store_.zero_grad();
   const bool stacked = config_.structure == Structure::kStacked;
   MatrixView<T> dx0{dx0_.data(), B, D}, dxl{dxl_.data(), B, D};
@@ -136,8 +144,11 @@ void Model<T>::backward(const Batch<T>& batch, ConstMatrixView<T> dlogits) {
     // MLP input was x0.
     mlp_->backward(dh, dx0);
   }
+  if (profile_) t = profile_->lap(StepProfile::kDeepBackward, t);
   cross_->backward(dxl, dx0);
+  if (profile_) t = profile_->lap(StepProfile::kCrossBackward, t);
   embeddings_.backward(B, batch.x_cat, dx0);
+  if (profile_) profile_->lap(StepProfile::kEmbedBackward, t);
 }
 
 template <typename T>

@@ -31,6 +31,7 @@
 #include "nn/linear.h"
 #include "nn/mlp.h"
 #include "nn/param_store.h"
+#include "nn/step_profile.h"
 
 namespace deepcross {
 
@@ -91,6 +92,10 @@ class Model {
   // Intermediate activations of the last forward, for tests: x0 and x_L.
   ConstMatrixView<T> last_x0() const { return {x0_.data(), batch_, embeddings_.width()}; }
   ConstMatrixView<T> last_cross_out() const { return cross_out_; }
+  // Time the training phases of forward (Mode::kTrain), train_step_gradients and backward into
+  // `p` (nullptr: stop). Not owned.
+  void set_profile(StepProfile* p) { profile_ = p; }
+
   // The logits of the last forward (B x n_out).
   ConstMatrixView<T> last_logits() const { return {logits_.data(), batch_, outputs()}; }
 
@@ -110,6 +115,7 @@ class Model {
   int batch_ = 0;
   Buffer<T> x0_, dx0_, dxl_, logits_, dlogits_, dh_;
   ConstMatrixView<T> cross_out_, mlp_out_;
+  StepProfile* profile_ = nullptr;
 };
 
 }  // namespace deepcross

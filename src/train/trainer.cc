@@ -57,6 +57,7 @@ TrainSummary Trainer::fit(const EncodedData& train, const EncodedData& valid,
   if (n < 2) throw DataError("training needs at least 2 rows, found " + std::to_string(n));
   if (valid.rows == 0) throw DataError("the validation set is empty");
   model.reserve(std::max(B, options_.eval_batch_size));
+  model.set_profile(options_.profile);
   Adam<float> opt(model, options_.adam);
   Rng shuffle_rng = Rng(options_.seed).split(2);
   const int k = model.outputs();
@@ -88,9 +89,16 @@ TrainSummary Trainer::fit(const EncodedData& train, const EncodedData& valid,
       if (len < 2) continue;  // BatchNorm needs two rows
       const double t0 = now_seconds();
       gather(train, &order[s], len, x_num, x_cat, labels);
+      StepProfile* prof = options_.profile;
+      if (prof) prof->lap(StepProfile::kGather, t0);
       const Batch<float> batch{len, x_num.data(), x_cat.data(), labels.data()};
       const double loss = model.train_step_gradients(batch);
+      const double t_opt = prof ? StepProfile::now() : 0;
       opt.step();
+      if (prof) {
+        prof->lap(StepProfile::kOptimizer, t_opt);
+        ++prof->steps;
+      }
       step_seconds += now_seconds() - t0;
       // The training-mode predictions of this step, for the epoch's train AUC.
       ConstMatrixView<float> logits = model.last_logits();
@@ -138,6 +146,7 @@ TrainSummary Trainer::fit(const EncodedData& train, const EncodedData& valid,
       ++i;
     }
   }
+  model.set_profile(nullptr);
   summary.best_valid = best;
   summary.train_samples_per_s =
       summary.train_seconds > 0

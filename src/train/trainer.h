@@ -19,6 +19,7 @@
 
 #include "data/preprocess.h"
 #include "nn/model.h"
+#include "nn/step_profile.h"
 #include "optim/adam.h"
 #include "train/history.h"
 
@@ -34,6 +35,7 @@ struct TrainerOptions {
   AdamOptions adam;
   uint64_t seed = 42;
   int eval_batch_size = 256;
+  StepProfile* profile = nullptr;  // when set, every training step's phases are timed into it
 };
 
 struct Evaluation {

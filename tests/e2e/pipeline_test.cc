@@ -280,6 +280,35 @@ TEST(ShippedSampleOutputs, NoneWritesNoHistoryCurvesReportOrCache) {
   EXPECT_NE(r.err.find("curves: not written"), std::string::npos) << r.err;
 }
 
+// --profile: one line per phase of the training step, in ms per step and percent, summing to
+// the total; the machine-facing stdout is unchanged.
+TEST(ShippedSampleOutputs, ProfilePrintsWhereTheStepTimeWent) {
+  TempDir dir;
+  write_file(dir.file("rows.tsv"), sample_head(3000));
+  const CliRun r = run_deepcross({"train", "--data", "rows.tsv", "--epochs", "2", "--threads", "1",
+                                  "--batch-size", "256", "--profile"},
+                                 in_dir(dir.path()));
+  ASSERT_TRUE(succeeded(r));
+  EXPECT_FALSE(parse_json_object(r.out).is_discarded()) << r.out;
+  const size_t at = r.err.find("profile: ");
+  ASSERT_NE(at, std::string::npos) << r.err;
+  const std::vector<std::string> lines = split_lines(r.err.substr(at));
+  ASSERT_GE(lines.size(), 10u);
+  // 3000 rows: 1920 training rows, 256 per batch -> 8 steps per epoch, 2 epochs.
+  EXPECT_EQ(lines[0].rfind("profile: 16 training steps, ", 0), 0u) << lines[0];
+  double percent = 0;
+  for (size_t i = 1; i <= 9; ++i) {
+    const std::vector<std::string> words = split(lines[i], '%');
+    ASSERT_EQ(words.size(), 2u) << lines[i];
+    const size_t ms = words[0].find(" ms ");
+    ASSERT_NE(ms, std::string::npos) << lines[i];
+    percent += std::stod(words[0].substr(ms + 4));
+  }
+  EXPECT_NEAR(percent, 100.0, 0.6);
+  EXPECT_NE(lines[1].find("batch gather"), std::string::npos);
+  EXPECT_NE(lines[9].find("optimizer"), std::string::npos);
+}
+
 // Training without --model is allowed ("not saved"): it reports metrics and writes no files.
 TEST(ShippedSampleOutputs, TrainWithoutModelReportsAndWritesNothing) {
   TempDir dir;
