@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "core/float_env.h"
 #include "core/blas.h"
 #include "core/rng.h"
 #include "nn/cross.h"
@@ -143,4 +144,12 @@ BENCHMARK(BM_AdamStep)->Args({0, 2})->Args({1, 2})->Unit(benchmark::kMillisecond
 }  // namespace
 }  // namespace deepcross
 
-BENCHMARK_MAIN();
+// As the CLI does (core/float_env.h): subnormals flushed before any thread exists.
+int main(int argc, char** argv) {
+  deepcross::flush_subnormals_to_zero();
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}

@@ -11,6 +11,7 @@
 #include "cli/options.h"
 #include "cli/suggest.h"
 #include "commands.h"
+#include "core/float_env.h"
 #include "deepcross/error.h"
 
 namespace {
@@ -58,6 +59,8 @@ int dispatch(int argc, char** argv) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // Before any thread exists, so that every thread inherits it (core/float_env.h).
+  deepcross::flush_subnormals_to_zero();
   try {
     return dispatch(argc, argv);
   } catch (const deepcross::Error& e) {

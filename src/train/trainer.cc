@@ -26,6 +26,8 @@ double now_seconds() {
 void gather(const EncodedData& data, const uint32_t* idx, int n, std::vector<float>& x_num,
             std::vector<int32_t>& x_cat, std::vector<float>& labels) {
   const int d = data.num_numeric, c = data.num_categorical;
+  // Random rows of tens of MB: memory latency, which two threads overlap.
+#pragma omp parallel for schedule(static) if (n >= 512)
   for (int i = 0; i < n; ++i) {
     const size_t r = idx[i];
     if (d) std::memcpy(&x_num[static_cast<size_t>(i) * d], &data.x_num[r * d], sizeof(float) * d);
