@@ -19,20 +19,18 @@
 #include "deepcross/error.h"
 #include "io/model_file.h"
 #include "io/model_io.h"
+#include "io/temp_folder_test_support.h"
 
 namespace deepcross {
 namespace {
 
-class DataCache : public ::testing::Test {
+class DataCache : public TempFolderTest {
  protected:
   void SetUp() override {
-    std::string tmpl = ::testing::TempDir() + "dc_data_cache_XXXXXX";
-    ASSERT_NE(mkdtemp(tmpl.data()), nullptr);
-    dir_ = tmpl;
-    data_ = dir_ + "/train.tsv";
+    TempFolderTest::SetUp();
+    data_ = file("train.tsv");
     write(data_, rows(200, 0));
   }
-  void TearDown() override { std::filesystem::remove_all(dir_); }
 
   static std::string rows(int n, int shift) {
     std::string text;
@@ -64,12 +62,12 @@ class DataCache : public ::testing::Test {
     return d;
   }
   DataCacheKey key(const PreprocessOptions& po = {}, const ReadOptions& layout = {}) const {
-    auto k = data_cache_key(dir_ + "/cache", {{"data", data_}}, layout, po);
+    auto k = data_cache_key(dir_.string() + "/cache", {{"data", data_}}, layout, po);
     EXPECT_TRUE(k.has_value());
     return *k;
   }
 
-  std::string dir_, data_;
+  std::string data_;
 };
 
 void expect_same(const EncodedData& a, const EncodedData& b) {
@@ -91,7 +89,7 @@ TEST_F(DataCache, RoundTripsAnIngestExactly) {
   EXPECT_FALSE(load_data_cache(k, &why).has_value());
   EXPECT_EQ(why, "no entry");
   save_data_cache(k, d);
-  EXPECT_EQ(std::filesystem::path(k.path).parent_path(), std::filesystem::path(dir_ + "/cache"));
+  EXPECT_EQ(std::filesystem::path(k.path).parent_path(), std::filesystem::path(dir_.string() + "/cache"));
   EXPECT_EQ(std::filesystem::path(k.path).filename().string().rfind("train.tsv.", 0), 0u);
   const auto back = load_data_cache(k, &why);
   ASSERT_TRUE(back.has_value()) << why;
@@ -133,9 +131,9 @@ TEST_F(DataCache, KeyChangesWithTheSourcesAndEveryOptionTheRowsDependOn) {
   layout.threads = 8;  // how it is read does not matter
   EXPECT_EQ(key({}, layout).path, base.path);
   // A validation file makes another ingest.
-  write(dir_ + "/valid.tsv", rows(20, 1));
+  write(dir_.string() + "/valid.tsv", rows(20, 1));
   auto with_valid =
-      data_cache_key(dir_ + "/cache", {{"data", data_}, {"valid", dir_ + "/valid.tsv"}}, {}, {});
+      data_cache_key(dir_.string() + "/cache", {{"data", data_}, {"valid", dir_.string() + "/valid.tsv"}}, {}, {});
   ASSERT_TRUE(with_valid.has_value());
   EXPECT_NE(with_valid->path, base.path);
   // Rewriting the file (new content, new modification time) changes the key; so does a touch.
@@ -148,7 +146,7 @@ TEST_F(DataCache, KeyChangesWithTheSourcesAndEveryOptionTheRowsDependOn) {
   ASSERT_EQ(utimensat(AT_FDCWD, data_.c_str(), times, 0), 0);
   EXPECT_NE(key().path, rewritten.path);
   // A source that cannot be examined: no key (the reader reports the file itself).
-  EXPECT_FALSE(data_cache_key(dir_, {{"data", dir_ + "/absent.tsv"}}, {}, {}).has_value());
+  EXPECT_FALSE(data_cache_key(dir_.string(), {{"data", dir_.string() + "/absent.tsv"}}, {}, {}).has_value());
 }
 
 TEST_F(DataCache, AnEntryOfAnotherKeyIsNotUsed) {
@@ -225,8 +223,8 @@ TEST_F(DataCache, AForgedEntryWithBadIdsOrLabelsIsRefused) {
 }
 
 TEST_F(DataCache, AnUnwritableFolderIsADataErrorNamingIt) {
-  write(dir_ + "/file", "x");
-  auto k = data_cache_key(dir_ + "/file/sub", {{"data", data_}}, {}, {});
+  write(dir_.string() + "/file", "x");
+  auto k = data_cache_key(dir_.string() + "/file/sub", {{"data", data_}}, {}, {});
   ASSERT_TRUE(k.has_value());
   try {
     save_data_cache(*k, ingest());

@@ -1,6 +1,7 @@
 // Tests for the model file container: round trips, the documented byte layout, a reader that
 // survives every truncation, bit flip and hostile length, and atomic writes.
 #include "io/model_file.h"
+#include "io/temp_folder_test_support.h"
 
 #include <gtest/gtest.h>
 #include <signal.h>
@@ -48,18 +49,9 @@ namespace fs = std::filesystem;
 using Bytes = std::vector<uint8_t>;
 
 // A fresh directory per test, removed afterwards.
-class ModelFileTest : public ::testing::Test {
+class ModelFileTest : public TempFolderTest {
  protected:
-  void SetUp() override {
-    std::string tmpl = ::testing::TempDir() + "dc_model_file_XXXXXX";
-    ASSERT_NE(mkdtemp(tmpl.data()), nullptr);
-    dir_ = tmpl;
-  }
-  void TearDown() override {
-    std::error_code ec;
-    fs::remove_all(dir_, ec);
-  }
-  std::string path(const std::string& leaf) const { return (dir_ / leaf).string(); }
+  std::string path(const std::string& leaf) const { return file(leaf); }
   std::vector<std::string> listing() const {
     std::vector<std::string> names;
     for (const auto& e : fs::directory_iterator(dir_))
@@ -67,7 +59,6 @@ class ModelFileTest : public ::testing::Test {
     std::sort(names.begin(), names.end());
     return names;
   }
-  fs::path dir_;
 };
 
 void write_bytes(const std::string& p, std::string_view s) {

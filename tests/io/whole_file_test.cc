@@ -12,25 +12,18 @@
 #include <vector>
 
 #include "deepcross/error.h"
+#include "io/temp_folder_test_support.h"
 
 namespace deepcross {
 namespace {
 
-class WholeFile : public ::testing::Test {
+class WholeFile : public TempFolderTest {
  protected:
-  void SetUp() override {
-    std::string tmpl = ::testing::TempDir() + "dc_whole_file_XXXXXX";
-    ASSERT_NE(mkdtemp(tmpl.data()), nullptr);
-    dir_ = tmpl;
-  }
-  void TearDown() override { std::filesystem::remove_all(dir_); }
-  std::string file(const std::string& name) const { return dir_ + "/" + name; }
   static void touch(const std::string& path) { std::ofstream(path) << "partial"; }
   static void write(const std::string& path, const std::string& text) {
     const std::span<const uint8_t> piece(reinterpret_cast<const uint8_t*>(text.data()), text.size());
     write_whole_file_atomically(path, std::span<const std::span<const uint8_t>>(&piece, 1));
   }
-  std::string dir_;
 };
 
 // The PID of a process that has exited (and been reaped).
