@@ -13,9 +13,11 @@ usage: bench/speed.py --reference ../shared/reference/deepcross_ref.py [--deepcr
        [--crosses matrix vector mix lowrank] [--ceiling-gflops 150] [--work DIR]
 """
 import argparse
+import gzip
 import json
 import os
 import re
+import shutil
 import statistics
 import subprocess
 import sys
@@ -124,6 +126,36 @@ def main():
         table.append((cross, d, med(ref_train), med(dc_train), med(ref_pred), med(dc_pred),
                       med(ref_ingest), med(dc_ingest), max(ref_rss), max(dc_rss), gflops,
                       med(ref_auc), med(dc_auc)))
+    # Ingest beyond the plain files: the same rows gzipped (both tools read .gz), and
+    # deepcross's data cache (--cache: a second run loads the encoded rows). Once each, with the
+    # vector cross (the fastest epoch: the ingest is what is timed).
+    gz = {}
+    for name in ("train", "valid", "test"):
+        gz[name] = files[name] + ".gz"
+        with open(files[name], "rb") as src, gzip.open(gz[name], "wb", compresslevel=6) as dst:
+            shutil.copyfileobj(src, dst)
+    out, _, _, _ = run([a.python, a.reference, gz["train"], "--valid", gz["valid"], "--test",
+                        gz["test"], "--cross", "vector", "--epochs", "1", "--threads",
+                        str(a.threads)], os.path.join(work, "gz.reference.log"))
+    r = last_json(out)
+    ref_gz = r["load_s"] + r["prep_s"]
+
+    def dc_ingest_of(paths, extra, log):
+        _, err, _, _ = run([a.deepcross, "train", "--data", paths["train"], "--valid",
+                            paths["valid"], "--test", paths["test"], "--cross", "vector",
+                            "--epochs", "1", "--threads", str(a.threads), "--history", "none",
+                            "--curves", "none"] + extra, os.path.join(work, log))
+        m = re.search(r" in ([0-9.]+) s\n", err)
+        return float(m.group(1)) if m else float("nan")
+
+    dc_gz = dc_ingest_of(gz, [], "gz.deepcross.log")
+    cache = os.path.join(work, "cache")
+    shutil.rmtree(cache, ignore_errors=True)
+    dc_first = dc_ingest_of(files, ["--cache", cache], "cache1.deepcross.log")
+    dc_cached = dc_ingest_of(files, ["--cache", cache], "cache2.deepcross.log")
+    ref_plain = statistics.median([row[6] for row in table])
+    dc_plain = statistics.median([row[7] for row in table])
+
     print(f"\nCPU: {cpu}; {a.threads} threads; {a.rows} rows ({n_train} train); medians of "
           f"{a.pairs} back-to-back pairs of one-epoch runs; load average at start {load:.1f}\n")
     print("| cross | D | train samples/s: reference | deepcross | ratio | predict samples/s: "
@@ -135,6 +167,16 @@ def main():
         print(f"| {cross} | {d} | {rt:,.0f} | {dt:,.0f} | {dt / rt:.2f}x | {rp:,.0f} | {dp:,.0f} | "
               f"{dp / rp:.2f}x | {ri:.2f} | {di:.2f} | {ri / di:.1f}x | {rr:.0f} | {dr:.0f} | "
               f"{gf:.1f} | {100 * gf / a.ceiling_gflops:.0f} % | {ra:.4f} | {da:.4f} |")
+    print("\n| ingest of train + valid + test (read, encode, transform) | reference s | "
+          "deepcross s | ratio |")
+    print("|---|---|---|---|")
+    print(f"| plain TSV (median of the runs above) | {ref_plain:.2f} | {dc_plain:.2f} | "
+          f"{ref_plain / dc_plain:.1f}x |")
+    print(f"| gzip -6 TSV | {ref_gz:.2f} | {dc_gz:.2f} | {ref_gz / dc_gz:.1f}x |")
+    print(f"| deepcross --cache: first run (parse + write the cache) | {ref_plain:.2f} | "
+          f"{dc_first:.2f} | {ref_plain / dc_first:.1f}x |")
+    print(f"| deepcross --cache: later runs (load the encoded rows) | {ref_plain:.2f} | "
+          f"{dc_cached:.2f} | {ref_plain / dc_cached:.1f}x |")
     return 0
 
 
