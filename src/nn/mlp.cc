@@ -73,14 +73,23 @@ MatrixView<T> Mlp<T>::forward(ConstMatrixView<T> x, Mode mode, uint64_t dropout_
       const T* s = norm.row(b);
       T* o = out.row(b);
       if (drop) {
-        Rng rng(dropout_seed ^ (0x9E3779B97F4A7C15ULL * (static_cast<uint64_t>(b) + 1)) ^
-                (static_cast<uint64_t>(i) << 56));
+        // Counter-based: unit j of this row draws u = hash32(key + j·φ) with a key per step,
+        // layer and row; dropped when u < p · 2³². A sequential generator cost 1.6 ms of a
+        // 14 ms vector-cross step; this loop vectorises (16 units per instruction).
+        const uint32_t key = static_cast<uint32_t>(
+            Rng(dropout_seed ^ (0x9E3779B97F4A7C15ULL * (static_cast<uint64_t>(b) + 1)) ^
+                (static_cast<uint64_t>(i) << 56))
+                .next() >>
+            32);
         T* m = mask.row(b);
-        // Each 64-bit draw decides two units: unit dropped when its 32-bit half < p · 2³².
-        for (int j = 0; j < n; j += 2) {
-          const uint64_t r = rng.next();
-          m[j] = static_cast<uint32_t>(r) < drop_threshold ? T(0) : keep_scale;
-          if (j + 1 < n) m[j + 1] = static_cast<uint32_t>(r >> 32) < drop_threshold ? T(0) : keep_scale;
+        for (int j = 0; j < n; ++j) {
+          uint32_t x = key + static_cast<uint32_t>(j) * 0x9E3779B9u;
+          x ^= x >> 16;  // "lowbias32" (C. Wellons): a full-avalanche 32-bit mix
+          x *= 0x21F0AAADu;
+          x ^= x >> 15;
+          x *= 0x735A2D97u;
+          x ^= x >> 15;
+          m[j] = x < drop_threshold ? T(0) : keep_scale;
         }
         for (int j = 0; j < n; ++j) o[j] = s[j] > T(0) ? s[j] * m[j] : T(0);
       } else {

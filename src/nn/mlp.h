@@ -4,8 +4,8 @@
 //   m ~ Bernoulli(1 − p) per unit in training (inverted dropout); identity in evaluation.
 //   backward: dn = dh ⊙ (m / (1 − p)) ⊙ [n > 0]  (torch: ReLU passes where its input > 0),
 //             then BN and Linear backward.
-// Dropout masks come from the model's seeded Rng, one independent stream per batch row, so
-// they do not depend on the thread count. Activations live in buffers sized by reserve().
+// Dropout masks: each unit hashes a counter (key + j) with a key drawn per step, layer and batch
+// row from the model's seeded Rng — vectorisable, seeded, and independent of the thread count. Activations live in buffers sized by reserve().
 #pragma once
 
 #include <memory>
