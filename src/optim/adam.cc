@@ -59,43 +59,76 @@ Adam<T>::Adam(ParamStore<T>& dense, std::vector<EmbeddingTable<T>>& tables,
   for (auto& t : tables) {
     table_m_.emplace_back(t.weight.size());
     table_v_.emplace_back(t.weight.size());
-    table_grad_.emplace_back(options.mode == OptimizerMode::kExact ? t.weight.size() : 0);
+  }
+  // The exact mode's work, cut once into pieces of about kChunk values: the dense store, then
+  // every table by whole rows. One parallel loop over the pieces updates everything.
+  constexpr size_t kChunk = 8192;
+  const size_t n = dense.values().size();
+  for (size_t at = 0; at < n; at += kChunk) pieces_.push_back({-1, at, std::min(n, at + kChunk)});
+  for (size_t k = 0; k < tables.size(); ++k) {
+    const size_t rows = static_cast<size_t>(tables[k].rows);
+    const size_t step = std::max<size_t>(1, kChunk / std::max(1, tables[k].width));
+    for (size_t r = 0; r < rows; r += step) {
+      pieces_.push_back({static_cast<int>(k), r, std::min(rows, r + step)});
+    }
   }
 }
 
 template <typename T>
 void Adam<T>::step() {
   ++t_;
+  const AdamStep<T> s(options_, t_);
+  if (options_.mode == OptimizerMode::kExact) {
+    // Every value, every step: torch's dense Adam, nn.Embedding included (untouched rows have a
+    // zero gradient, so weight decay and their moments still move them). A table piece is
+    // walked by rows: each run of untouched rows is one vectorised span with a zero gradient,
+    // each touched row takes its sparse gradient row. The same arithmetic as a sweep over a
+    // dense gradient table, without building, reading or clearing one.
+    const int count = static_cast<int>(pieces_.size());
+#pragma omp parallel for schedule(dynamic, 2)
+    for (int p = 0; p < count; ++p) {
+      const Piece& piece = pieces_[p];
+      if (piece.table < 0) {
+        const size_t at = piece.begin, len = piece.end - piece.begin;
+        s.apply(dense_->values().data() + at, dense_->grads().data() + at, m_.data() + at,
+                v_.data() + at, len);
+        continue;
+      }
+      EmbeddingTable<T>& tab = (*tables_)[piece.table];
+      const size_t width = tab.width;
+      T* w = tab.weight.data();
+      T* m = table_m_[piece.table].data();
+      T* v = table_v_[piece.table].data();
+      size_t r = piece.begin;
+      while (r < piece.end) {
+        size_t e = r;
+        while (e < piece.end && tab.grad.find(static_cast<int32_t>(e)) == nullptr) ++e;
+        if (e > r) s.apply(w + r * width, nullptr, m + r * width, v + r * width, (e - r) * width);
+        if (e < piece.end) {
+          s.apply(w + e * width, tab.grad.find(static_cast<int32_t>(e)), m + e * width,
+                  v + e * width, width);
+          ++e;
+        }
+        r = e;
+      }
+    }
+    return;
+  }
   adam_update(dense_->values().data(), dense_->grads().data(), m_.data(), v_.data(),
               dense_->values().size(), options_, t_);
-  const AdamStep<T> s(options_, t_);
   for (size_t k = 0; k < tables_->size(); ++k) {
+    // Lazy: only the rows this batch touched.
     EmbeddingTable<T>& tab = (*tables_)[k];
     T* w = tab.weight.data();
     T* m = table_m_[k].data();
     T* v = table_v_[k].data();
     const size_t width = tab.width;
-    if (options_.mode == OptimizerMode::kExact) {
-      // Every row, every step: torch's dense Adam on nn.Embedding (untouched rows have a zero
-      // gradient, so weight decay and their moments still move them). The touched rows'
-      // gradients are scattered into a dense zero table, one long vectorised sweep updates
-      // the whole table, and the touched rows are zeroed again.
-      T* g = table_grad_[k].data();
-      const auto& touched = tab.grad.rows();
-      for (size_t i = 0; i < touched.size(); ++i) {
-        std::copy(tab.grad.row(i), tab.grad.row(i) + width, g + static_cast<size_t>(touched[i]) * width);
-      }
-      adam_update(w, g, m, v, tab.weight.size(), options_, t_);
-      for (int32_t r : touched) std::fill(g + static_cast<size_t>(r) * width, g + (r + 1) * width, T(0));
-    } else {
-      // Only the rows this batch touched.
-      const auto& touched = tab.grad.rows();
-      const int count = static_cast<int>(touched.size());
+    const auto& touched = tab.grad.rows();
+    const int count = static_cast<int>(touched.size());
 #pragma omp parallel for schedule(static) if (count >= 4096)
-      for (int i = 0; i < count; ++i) {
-        const size_t off = static_cast<size_t>(touched[i]) * width;
-        s.apply(w + off, tab.grad.row(i), m + off, v + off, width);
-      }
+    for (int i = 0; i < count; ++i) {
+      const size_t off = static_cast<size_t>(touched[i]) * width;
+      s.apply(w + off, tab.grad.row(i), m + off, v + off, width);
     }
   }
 }

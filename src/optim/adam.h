@@ -60,7 +60,12 @@ class Adam {
   int64_t t_ = 0;
   Buffer<T> m_, v_;                        // dense moments, same layout as the store
   std::vector<Buffer<T>> table_m_, table_v_;  // per table, rows x width
-  std::vector<Buffer<T>> table_grad_;         // exact mode: dense gradient, zero between steps
+  // Exact mode: the dense store (table -1) and the tables by whole rows, in pieces.
+  struct Piece {
+    int table;
+    size_t begin, end;  // values of the dense store, or rows of the table
+  };
+  std::vector<Piece> pieces_;
 };
 
 }  // namespace deepcross
