@@ -117,7 +117,10 @@ EncodedData Preprocessor::encode(const Table& table, std::span<const uint32_t> r
       uint32_t bits;
       float y;
     };
-    std::vector<Slot> memo(static_cast<size_t>(d) << kMemoBits, Slot{0xFFFFFFFFu, 0.0f});
+    // Worth its set-up (8 KiB per field) only for many rows: a served request has one.
+    const bool memoize = out.rows >= kBlock;
+    std::vector<Slot> memo(memoize ? static_cast<size_t>(d) << kMemoBits : 0,
+                           Slot{0xFFFFFFFFu, 0.0f});
     std::vector<int64_t> oov(c, 0);
 #pragma omp for schedule(static)
     for (size_t blk = 0; blk < blocks; ++blk) {
@@ -127,6 +130,10 @@ EncodedData Preprocessor::encode(const Table& table, std::span<const uint32_t> r
         float* xn = out.x_num.data() + r * d;
         for (int f = 0; f < d; ++f) {
           const float x = num[f]->values[row];
+          if (!memoize) {
+            xn[f] = std::isnan(x) ? nan_y[f] : transforms_[f].transform(x);
+            continue;
+          }
           uint32_t bits;
           std::memcpy(&bits, &x, sizeof bits);
           Slot& slot = memo[(static_cast<size_t>(f) << kMemoBits) |

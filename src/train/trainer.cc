@@ -164,30 +164,31 @@ std::vector<float> predict_probabilities(Model<float>& model, const EncodedData&
   std::vector<float> out(data.rows * k);
   const int d = data.num_numeric, c = data.num_categorical;
   const size_t chunks = (data.rows + B - 1) / B;
+  auto score_chunk = [&](Model<float>& m, size_t chunk) {
+    const size_t s = chunk * B;
+    const int len = static_cast<int>(std::min<size_t>(B, data.rows - s));
+    const Batch<float> batch{len, d ? &data.x_num[s * d] : nullptr,
+                             c ? &data.x_cat[s * c] : nullptr, nullptr};
+    ConstMatrixView<float> logits = m.forward(batch, Mode::kEval);
+    logits_to_probabilities<float>(logits, MatrixView<float>{&out[s * k], len, k});
+  };
   const int threads = static_cast<int>(std::min<size_t>(omp_get_max_threads(), chunks));
+  if (threads <= 1) {
+    // One chunk or one thread (a serving thread, say): no parallel region at all.
+    if (model.max_batch() < B) model.reserve(B);
+    for (size_t chunk = 0; chunk < chunks; ++chunk) score_chunk(model, chunk);
+    return out;
+  }
   // Each thread scores whole chunks with its own inference clone (shared embedding tables, own
   // scratch) and single-threaded kernels: no barrier between layers, each chunk's activations
   // stay in the thread's cache. The chunks are fixed, so the output does not depend on the
   // thread count or on which thread scored a chunk.
-#pragma omp parallel num_threads(std::max(threads, 1))
+#pragma omp parallel num_threads(threads)
   {
-    std::unique_ptr<Model<float>> clone;
-    Model<float>* m = &model;
-    if (omp_get_num_threads() > 1) {
-      clone = Model<float>::inference_clone(model);
-      m = clone.get();
-    }
-#pragma omp critical
-    if (m->max_batch() < B) m->reserve(B);
+    std::unique_ptr<Model<float>> clone = Model<float>::inference_clone(model);
+    clone->reserve(B);
 #pragma omp for schedule(dynamic)
-    for (size_t chunk = 0; chunk < chunks; ++chunk) {
-      const size_t s = chunk * B;
-      const int len = static_cast<int>(std::min<size_t>(B, data.rows - s));
-      const Batch<float> batch{len, d ? &data.x_num[s * d] : nullptr,
-                               c ? &data.x_cat[s * c] : nullptr, nullptr};
-      ConstMatrixView<float> logits = m->forward(batch, Mode::kEval);
-      logits_to_probabilities<float>(logits, MatrixView<float>{&out[s * k], len, k});
-    }
+    for (size_t chunk = 0; chunk < chunks; ++chunk) score_chunk(*clone, chunk);
   }
   return out;
 }

@@ -101,10 +101,12 @@ TEST(PreprocessorEncode, EqualsTransformAndVocabularyPerValueForAnyRowsAndThread
   Rng rng(3);
   for (size_t i = shuffled.size() - 1; i > 0; --i) std::swap(shuffled[i], shuffled[rng.next() % (i + 1)]);
   shuffled.resize(20011);
+  const std::vector<uint32_t> few(shuffled.begin(), shuffled.begin() + 100);  // no memo
   for (int threads : {1, 2, 3}) {
     SCOPED_TRACE("threads " + std::to_string(threads));
     expect_encoding_is_the_definition(pre, t, {}, threads);
     expect_encoding_is_the_definition(pre, t, shuffled, threads);
+    expect_encoding_is_the_definition(pre, t, few, threads);
   }
 }
 
