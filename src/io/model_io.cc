@@ -258,7 +258,7 @@ TrainedModel trained_model_from_file(const ModelFile& f, const std::string& wher
                   f32_values);
     throw DataError("the model configuration needs " + std::string(text), where);
   }
-  tm.model = std::make_unique<Model<float>>(tm.config, 0);
+  tm.model = Model<float>::uninitialized(tm.config);  // every value comes from the file
   for (auto& t : tm.model->tensors()) {
     const NamedTensor* src = f.find(t.name);
     if (!src) throw DataError("model file has no tensor " + t.name, where);

@@ -25,11 +25,16 @@ Model<T>::Model(const ModelConfig& config, uint64_t seed)
 }
 
 template <typename T>
-Model<T>::Model(const ModelConfig& config, NoInit)
+Model<T>::Model(const ModelConfig& config, NoInit, bool allocate_tables)
     : config_(config),
-      embeddings_(config.num_numeric, config.vocab_sizes, config.embed_max, /*allocate=*/false),
+      embeddings_(config.num_numeric, config.vocab_sizes, config.embed_max, allocate_tables),
       dropout_rng_(0) {
   build();
+}
+
+template <typename T>
+std::unique_ptr<Model<T>> Model<T>::uninitialized(const ModelConfig& config) {
+  return std::unique_ptr<Model>(new Model(config, NoInit{}, /*allocate_tables=*/true));
 }
 
 template <typename T>
@@ -45,7 +50,7 @@ void Model<T>::build() {
 
 template <typename T>
 std::unique_ptr<Model<T>> Model<T>::inference_clone(const Model& source) {
-  std::unique_ptr<Model> m(new Model(source.config_, NoInit{}));
+  std::unique_ptr<Model> m(new Model(source.config_, NoInit{}, /*allocate_tables=*/false));
   m->embeddings_.share_weights_from(source.embeddings_);
   const Buffer<T>& values = source.store_.values();
   std::copy(values.data(), values.data() + values.size(), m->store_.values().data());

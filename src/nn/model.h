@@ -63,6 +63,9 @@ class Model {
   // shared and read-only. `source` must outlive the clone and not be trained meanwhile.
   // Gives each serving thread its own scratch without copying the large tables.
   static std::unique_ptr<Model> inference_clone(const Model& source);
+  // A model of `config` whose parameters are allocated but not initialised (no random draws):
+  // for loading, where every value is overwritten from a file.
+  static std::unique_ptr<Model> uninitialized(const ModelConfig& config);
   Model(const Model&) = delete;
   Model& operator=(const Model&) = delete;
 
@@ -101,7 +104,7 @@ class Model {
 
  private:
   struct NoInit {};
-  Model(const ModelConfig& config, NoInit);
+  Model(const ModelConfig& config, NoInit, bool allocate_tables);
   void build();
 
   ModelConfig config_;
