@@ -30,6 +30,7 @@
 
 #include "deepcross/error.h"
 #include "io/model_file.h"
+#include "io/data_cache.h"
 #include "io/model_io.h"
 
 namespace {
@@ -68,10 +69,30 @@ deepcross::Table rows_for(const deepcross::Preprocessor& pre) {
   return t;
 }
 
+// A data cache entry (io/data_cache.h, the same container): checked against the key it
+// carries; one that is accepted must hold nothing the trainer could not use.
+void load_cache(const deepcross::ModelFile& f) {
+  if (!f.metadata.is_object() || !f.metadata.contains("key")) return;
+  std::string why;
+  const auto d = deepcross::data_cache_from_file(f, f.metadata["key"], &why);
+  if (!d) return;
+  const std::vector<int> vocab = d->preprocessor.vocab_sizes();
+  for (const deepcross::EncodedData* e : {&d->train, &d->valid, &d->test}) {
+    if (e->x_num.size() != e->rows * d->preprocessor.numeric_names().size() ||
+        e->x_cat.size() != e->rows * vocab.size() || (e->has_labels && e->labels.size() != e->rows)) {
+      std::abort();
+    }
+    for (size_t i = 0; i < e->x_cat.size(); ++i) {
+      if (e->x_cat[i] < 0 || e->x_cat[i] >= vocab[i % vocab.size()]) std::abort();
+    }
+  }
+}
+
 void load(std::span<const uint8_t> bytes) {
   deepcross::TrainedModel tm;
   try {
     const deepcross::ModelFile f = deepcross::parse_model_file(bytes, "fuzz");
+    load_cache(f);
     tm = deepcross::trained_model_from_file(f, "fuzz");
   } catch (const deepcross::DataError&) {
     return;

@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <cstdint>
 #include <cmath>
 #include <filesystem>
 #include <system_error>
@@ -51,7 +52,7 @@ EncodedData read_part(const ModelFile& f, const std::string& name, const nlohman
                       const Preprocessor& pre, int classes) {
   EncodedData d;
   const int64_t rows = meta.at("rows").get<int64_t>();
-  require(rows >= 0, name + ": negative row count");
+  require(rows >= 0 && rows <= INT32_MAX, name + ": row count out of range");
   d.rows = static_cast<size_t>(rows);
   d.has_labels = meta.at("has_labels").get<bool>();
   d.num_numeric = static_cast<int>(pre.numeric_names().size());
@@ -66,7 +67,7 @@ EncodedData read_part(const ModelFile& f, const std::string& name, const nlohman
   // Everything the model will index or trust: ids inside their vocabulary, finite transformed
   // values, labels among the classes.
   const std::vector<int> vocab = pre.vocab_sizes();
-  for (size_t r = 0; r < d.rows; ++r) {
+  for (size_t r = 0; d.num_categorical > 0 && r < d.rows; ++r) {
     const int32_t* ids = d.x_cat.data() + r * d.num_categorical;
     for (int j = 0; j < d.num_categorical; ++j) {
       if (ids[j] < 0 || ids[j] >= vocab[j]) throw BadEntry{name + ": an id outside its vocabulary"};
@@ -130,14 +131,25 @@ std::optional<IngestedData> load_data_cache(const DataCacheKey& key, std::string
     return std::nullopt;
   }
   try {
-    const ModelFile f = read_model_file(key.path);
+    return data_cache_from_file(read_model_file(key.path), key.key, why_not);
+  } catch (const Error& e) {
+    *why_not = std::string(e.what()) + " (" + e.where() + ")";
+  }
+  return std::nullopt;
+}
+
+std::optional<IngestedData> data_cache_from_file(const ModelFile& f, const nlohmann::json& key,
+                                                 std::string* why_not) {
+  const std::string where = f.source.empty() ? std::string("data cache") : f.source;
+  try {
     const nlohmann::json& meta = f.metadata;
     require(meta.is_object() && meta.value("format", "") == kCacheFormat,
             "not a deepcross data cache");
-    require(meta.at("key") == key.key, "its key differs (another ingest)");
+    require(meta.at("key") == key, "its key differs (another ingest)");
     IngestedData d;
-    d.preprocessor = get_preprocessor(f, key.path);
-    const int classes = key.key.at("layout").at("classes").get<int>();
+    d.preprocessor = get_preprocessor(f, where);
+    const int classes = key.at("layout").at("classes").get<int>();
+    require(classes >= 1, "bad class count in its key");
     for (int i = 0; i < 3; ++i) {
       part(d, i) = read_part(f, kParts[i], meta.at("parts").at(kParts[i]), d.preprocessor, classes);
     }

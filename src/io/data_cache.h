@@ -31,6 +31,7 @@
 
 #include "data/preprocess.h"
 #include "data/reader.h"
+#include "io/model_file.h"
 
 namespace deepcross {
 
@@ -59,6 +60,11 @@ std::optional<DataCacheKey> data_cache_key(
 // The entry of `key`, or nullopt with `why_not` saying why ("no entry", or what was wrong
 // with it). Never throws for a bad entry.
 std::optional<IngestedData> load_data_cache(const DataCacheKey& key, std::string* why_not);
+
+// The checks and decoding of load_data_cache on a container already read or parsed
+// (io/model_file.h), against `key` (DataCacheKey::key); the fuzzing entry point.
+std::optional<IngestedData> data_cache_from_file(const ModelFile& f, const nlohmann::json& key,
+                                                 std::string* why_not);
 
 // Writes the entry (creating DIR if needed), atomically. DataError naming the path on failure.
 void save_data_cache(const DataCacheKey& key, const IngestedData& data);

@@ -222,6 +222,17 @@ TEST_F(DataCache, AForgedEntryWithBadIdsOrLabelsIsRefused) {
   EXPECT_NE(why.find("wrong type or shape"), std::string::npos) << why;
 }
 
+// The fuzzing seed (tests/testdata/fuzz/model/) is a valid entry for the key it carries.
+TEST(DataCacheSeed, TheFuzzSeedIsAValidEntry) {
+  const ModelFile f = read_model_file(std::string(DEEPCROSS_TESTDATA_DIR) +
+                                      "/fuzz/model/data_cache_60_rows.dcache");
+  std::string why;
+  const auto d = data_cache_from_file(f, f.metadata.at("key"), &why);
+  ASSERT_TRUE(d.has_value()) << why;
+  EXPECT_EQ(d->train.rows + d->valid.rows + d->test.rows, 60u);
+  EXPECT_FALSE(data_cache_from_file(f, nlohmann::json::object(), &why).has_value());
+}
+
 TEST_F(DataCache, AnUnwritableFolderIsADataErrorNamingIt) {
   write(dir_.string() + "/file", "x");
   auto k = data_cache_key(dir_.string() + "/file/sub", {{"data", data_}}, {}, {});
