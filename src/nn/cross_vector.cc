@@ -76,11 +76,10 @@ void CrossVector<T>::layer_backward(int l, ConstMatrixView<T> x0, ConstMatrixVie
     }
     ds[b] = acc;
   }
-  T* dw = this->store_->grad(w_[l]);
-  for (int b = 0; b < B; ++b) {
+  blocked_column_sums<T>(B, D, this->store_->grad(w_[l]), [&](int b, T* acc) {
     const T* x = xl.row(b);
-    for (int j = 0; j < D; ++j) dw[j] += ds[b] * x[j];
-  }
+    for (int j = 0; j < D; ++j) acc[j] += ds[b] * x[j];
+  });
 #pragma omp parallel for schedule(static) if (B >= kParallelRows)
   for (int b = 0; b < B; ++b) {
     T* gr = g.row(b);
