@@ -4,6 +4,7 @@
 // The CPU is printed in the context block at the top of every run.
 #include <benchmark/benchmark.h>
 
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -11,6 +12,9 @@
 #include "core/blas.h"
 #include "core/rng.h"
 #include "nn/cross.h"
+#include "data/reader.h"
+#include "data/synth.h"
+#include "nn/embedding.h"
 #include "nn/model.h"
 #include "optim/adam.h"
 
@@ -52,15 +56,13 @@ CrossType cross_arg(int64_t i) {
 
 void set_threads(benchmark::State& state) { set_blas_threads(static_cast<int>(state.range(1))); }
 
-// One full training step: forward (training), loss, backward, Adam (lazy).
+// One full training step: forward (training), loss, backward, Adam (exact: the default).
 void BM_TrainStep(benchmark::State& state) {
   set_threads(state);
   const ModelConfig c = criteo_config(cross_arg(state.range(0)));
   Model<float> model(c, 1);
   model.reserve(kBatch);
-  AdamOptions o;
-  o.mode = OptimizerMode::kLazy;
-  Adam<float> opt(model, o);
+  Adam<float> opt(model, AdamOptions{});
   Data d(c, kBatch, 2);
   const Batch<float> b{kBatch, d.x_num.data(), d.x_cat.data(), d.labels.data()};
   for (auto _ : state) {
@@ -125,6 +127,55 @@ void BM_AdamStep(benchmark::State& state) {
   state.SetLabel(state.range(0) ? "lazy" : "exact");
 }
 
+// Embedding gather (x0 = numeric values and each field's embedding row) and scatter (the
+// per-row gradient sums of a backward pass), Criteo-sized tables, Zipf-like ids.
+void BM_EmbeddingGather(benchmark::State& state) {
+  set_threads(state);
+  const ModelConfig c = criteo_config(CrossType::kMatrix);
+  Embeddings<float> emb(c.num_numeric, c.vocab_sizes, c.embed_max);
+  emb.reserve(kBatch);
+  Data d(c, kBatch, 6);
+  std::vector<float> x0(static_cast<size_t>(kBatch) * emb.width());
+  for (auto _ : state) {
+    emb.forward(kBatch, d.x_num.data(), d.x_cat.data(), MatrixView<float>{x0.data(), kBatch, emb.width()});
+    benchmark::DoNotOptimize(x0.data());
+  }
+  state.SetItemsProcessed(state.iterations() * kBatch);
+}
+
+void BM_EmbeddingScatter(benchmark::State& state) {
+  set_threads(state);
+  const ModelConfig c = criteo_config(CrossType::kMatrix);
+  Embeddings<float> emb(c.num_numeric, c.vocab_sizes, c.embed_max);
+  emb.reserve(kBatch);
+  Data d(c, kBatch, 7);
+  std::vector<float> dx0(static_cast<size_t>(kBatch) * emb.width(), 0.5f);
+  for (auto _ : state) {
+    emb.backward(kBatch, d.x_cat.data(), ConstMatrixView<float>{dx0.data(), kBatch, emb.width()});
+    benchmark::DoNotOptimize(emb.tables()[0].grad.rows().data());
+  }
+  state.SetItemsProcessed(state.iterations() * kBatch);
+}
+
+// Parsing Criteo TSV text (deepcross synth rows, in memory) into a Table: splitting, numbers,
+// interning; bytes/s and rows/s.
+void BM_Parse(benchmark::State& state) {
+  static const std::string text = [] {
+    SynthOptions o = default_synth_options();
+    o.rows = 200000;
+    std::ostringstream out;
+    write_synth(out, o);
+    return out.str();
+  }();
+  ReadOptions r;
+  r.threads = static_cast<int>(state.range(0));
+  r.compute_sha256 = false;
+  size_t rows = 0;
+  for (auto _ : state) rows += parse_table(text, "bench.tsv", r).rows;
+  state.SetItemsProcessed(static_cast<int64_t>(rows));
+  state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * text.size()));
+}
+
 void cross_args(benchmark::internal::Benchmark* b) {
   for (int t : {0, 1, 2, 3})
     for (int th : {1, 2}) b->Args({t, th});
@@ -139,6 +190,9 @@ BENCHMARK(BM_Predict)
     ->Args({2, 2, 8192})
     ->Unit(benchmark::kMicrosecond)
     ->UseRealTime();
+BENCHMARK(BM_EmbeddingGather)->Args({0, 1})->Args({0, 2})->Unit(benchmark::kMicrosecond)->UseRealTime();
+BENCHMARK(BM_EmbeddingScatter)->Args({0, 1})->Args({0, 2})->Unit(benchmark::kMicrosecond)->UseRealTime();
+BENCHMARK(BM_Parse)->Arg(1)->Arg(2)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_AdamStep)->Args({0, 2})->Args({1, 2})->Unit(benchmark::kMillisecond)->UseRealTime();
 
 }  // namespace
