@@ -127,34 +127,28 @@ void BM_AdamStep(benchmark::State& state) {
   state.SetLabel(state.range(0) ? "lazy" : "exact");
 }
 
-// Embedding gather (x0 = numeric values and each field's embedding row) and scatter (the
-// per-row gradient sums of a backward pass), Criteo-sized tables, Zipf-like ids.
-void BM_EmbeddingGather(benchmark::State& state) {
+// Embedding gather (range 0 = 0: x0 = numeric values and each field's embedding row) and
+// scatter (1: the per-row gradient sums of a backward pass), Criteo-sized tables, Zipf-like ids.
+void BM_Embedding(benchmark::State& state) {
   set_threads(state);
+  const bool scatter = state.range(0) == 1;
   const ModelConfig c = criteo_config(CrossType::kMatrix);
   Embeddings<float> emb(c.num_numeric, c.vocab_sizes, c.embed_max);
   emb.reserve(kBatch);
   Data d(c, kBatch, 6);
-  std::vector<float> x0(static_cast<size_t>(kBatch) * emb.width());
+  std::vector<float> x0(static_cast<size_t>(kBatch) * emb.width(), 0.5f);
   for (auto _ : state) {
-    emb.forward(kBatch, d.x_num.data(), d.x_cat.data(), MatrixView<float>{x0.data(), kBatch, emb.width()});
-    benchmark::DoNotOptimize(x0.data());
+    if (scatter) {
+      emb.backward(kBatch, d.x_cat.data(), ConstMatrixView<float>{x0.data(), kBatch, emb.width()});
+      benchmark::DoNotOptimize(emb.tables()[0].grad.rows().data());
+    } else {
+      emb.forward(kBatch, d.x_num.data(), d.x_cat.data(),
+                  MatrixView<float>{x0.data(), kBatch, emb.width()});
+      benchmark::DoNotOptimize(x0.data());
+    }
   }
   state.SetItemsProcessed(state.iterations() * kBatch);
-}
-
-void BM_EmbeddingScatter(benchmark::State& state) {
-  set_threads(state);
-  const ModelConfig c = criteo_config(CrossType::kMatrix);
-  Embeddings<float> emb(c.num_numeric, c.vocab_sizes, c.embed_max);
-  emb.reserve(kBatch);
-  Data d(c, kBatch, 7);
-  std::vector<float> dx0(static_cast<size_t>(kBatch) * emb.width(), 0.5f);
-  for (auto _ : state) {
-    emb.backward(kBatch, d.x_cat.data(), ConstMatrixView<float>{dx0.data(), kBatch, emb.width()});
-    benchmark::DoNotOptimize(emb.tables()[0].grad.rows().data());
-  }
-  state.SetItemsProcessed(state.iterations() * kBatch);
+  state.SetLabel(scatter ? "scatter (backward)" : "gather (forward)");
 }
 
 // Parsing Criteo TSV text (deepcross synth rows, in memory) into a Table: splitting, numbers,
@@ -190,8 +184,9 @@ BENCHMARK(BM_Predict)
     ->Args({2, 2, 8192})
     ->Unit(benchmark::kMicrosecond)
     ->UseRealTime();
-BENCHMARK(BM_EmbeddingGather)->Args({0, 1})->Args({0, 2})->Unit(benchmark::kMicrosecond)->UseRealTime();
-BENCHMARK(BM_EmbeddingScatter)->Args({0, 1})->Args({0, 2})->Unit(benchmark::kMicrosecond)->UseRealTime();
+BENCHMARK(BM_Embedding)
+    ->Args({0, 1})->Args({0, 2})->Args({1, 1})->Args({1, 2})
+    ->Unit(benchmark::kMicrosecond)->UseRealTime();
 BENCHMARK(BM_Parse)->Arg(1)->Arg(2)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_AdamStep)->Args({0, 2})->Args({1, 2})->Unit(benchmark::kMillisecond)->UseRealTime();
 
