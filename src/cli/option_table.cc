@@ -273,10 +273,12 @@ std::vector<OptionSpec> build_table() {
        .group = G::kTraining},
       {.name = "optimizer-mode",
        .type = T::kEnum,
-       .default_value = "exact",
+       .default_value = "lazy",
        .choices = {"exact", "lazy"},
-       .help = "exact: Adam and weight decay on every parameter every step (torch's); lazy: "
-               "only the embedding rows a batch touches are updated",
+       .help = "lazy: only the embedding rows a batch touches are updated, each row's missed "
+               "weight decay applied when it is next read (faster; as accurate or more on the "
+               "parity data); exact: Adam and weight decay on every parameter every step "
+               "(torch's)",
        .accepted_by = kTrain,
        .in_model = true,
        .group = G::kTraining},

@@ -118,6 +118,7 @@ TrainSummary Trainer::fit(const EncodedData& train, const EncodedData& valid,
     }
     summary.train_seconds += step_seconds;
     const Evaluation train_eval = score(epoch_probs, epoch_labels, k);
+    opt.flush();
     const Evaluation val = evaluate(model, valid, options_.eval_batch_size);
     EpochRecord rec;
     rec.epoch = epoch;

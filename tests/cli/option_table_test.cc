@@ -110,7 +110,7 @@ TEST(OptionTable, HasEveryInterfaceFlagWithItsDefault) {
         {"curves", "MODEL.curves.svg"},
         {"report", "none"},
         {"config", ""},
-        {"optimizer-mode", "exact"},
+        {"optimizer-mode", "lazy"},
         {"oov-init", "zero"},
         {"quantiles", "1000"},
         {"quantile-sample", "100000"},

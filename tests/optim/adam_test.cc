@@ -124,6 +124,45 @@ TEST(Adam, LazyLeavesUntouchedRowsAlone) {
   EXPECT_EQ(std::memcmp(exact.data(), lazy.data(), 4 * sizeof(float)), 0);
 }
 
+// The lazy mode's catch-up of a row's missed steps does what the exact mode's sweep does to an
+// idle row, approximately: it moves toward 0 by up to lr per step (weight decay under Adam's
+// normalisation), about as far as the sweep moved it, and never crosses 0.
+TEST(Adam, LazyCatchUpApproximatesTheExactSweepOfAnIdleRow) {
+  TinyModel tm;
+  auto run = [&](OptimizerMode mode, int steps) {
+    Model<float> model(tm.config, 3);
+    model.reserve(4);
+    AdamOptions o;
+    o.mode = mode;
+    Adam<float> opt(model, o);
+    std::vector<float> x = {0.1f, 0.5f, 0.9f, 0.3f}, y = {1, 0, 1, 0};
+    const std::vector<int32_t> ids = {0, 1, 0, 1};  // row 2 is never touched
+    for (int i = 0; i < steps; ++i) {
+      Batch<float> b{4, x.data(), ids.data(), y.data()};
+      model.train_step_gradients(b);
+      opt.step();
+    }
+    opt.flush();
+    const float* w = model.embedding_tables()[0].weight.data();
+    return std::vector<float>(w + 4, w + 6);  // row 2, width 2
+  };
+  Model<float> start(tm.config, 3);
+  const float* w0 = start.embedding_tables()[0].weight.data() + 4;
+  for (int steps : {10, 100, 300}) {
+    const std::vector<float> exact = run(OptimizerMode::kExact, steps);
+    const std::vector<float> lazy = run(OptimizerMode::kLazy, steps);
+    for (int i = 0; i < 2; ++i) {
+      const double moved_exact = std::abs(w0[i]) - std::abs(exact[i]);
+      const double moved_lazy = std::abs(w0[i]) - std::abs(lazy[i]);
+      EXPECT_GT(moved_exact, 0.0) << steps;
+      EXPECT_GT(moved_lazy, 0.0) << steps;
+      EXPECT_LE(moved_lazy, 0.002 * steps + 1e-6) << "moved more than lr per step";
+      EXPECT_NEAR(moved_lazy, moved_exact, 0.35 * moved_exact) << "steps " << steps;
+      EXPECT_GE(lazy[i] * w0[i], 0.0f) << "crossed 0";
+    }
+  }
+}
+
 // The exact mode walks each table by rows (untouched runs as zero-gradient spans, touched rows
 // with their sparse gradients): bit for bit the plain update of every value with a dense
 // gradient that is zero off the touched rows, step after step.
