@@ -17,10 +17,7 @@ BatchNorm<T>::BatchNorm(ParamStore<T>& store, const std::string& name, int n, do
   running_mean_.resize(n);
   running_var_.resize(n);
   inv_std_.resize(n);
-  acc_a_.resize(n);
-  acc_b_.resize(n);
-  part_a_.resize(static_cast<size_t>(kBlocks) * n);
-  part_b_.resize(static_cast<size_t>(kBlocks) * n);
+  acc_.resize(2 * static_cast<size_t>(n));
   vec_a_.resize(n);
   vec_b_.resize(n);
   vec_c_.resize(n);
@@ -41,50 +38,22 @@ void BatchNorm<T>::reserve(int max_batch) {
   xhat_.resize(static_cast<size_t>(max_batch) * n_);
 }
 
-// Σ over rows of add_row(b, a, c)'s contributions to a (and c), in double. The rows are cut
-// into kBlocks fixed blocks summed in parallel (each in row order) and the block sums added in
-// block order: the same bits for any thread count.
-template <typename T>
-template <typename AddRow>
-void BatchNorm<T>::column_sums(int rows, std::vector<double>& a, std::vector<double>* c,
-                               const AddRow& add_row) {
-  const int n = n_;
-  std::fill(part_a_.begin(), part_a_.end(), 0.0);
-  if (c) std::fill(part_b_.begin(), part_b_.end(), 0.0);
-#pragma omp parallel for schedule(static) if (rows >= kParallelRows)
-  for (int k = 0; k < kBlocks; ++k) {
-    const int begin = static_cast<int>(static_cast<int64_t>(rows) * k / kBlocks);
-    const int end = static_cast<int>(static_cast<int64_t>(rows) * (k + 1) / kBlocks);
-    double* pa = part_a_.data() + static_cast<size_t>(k) * n;
-    double* pb = part_b_.data() + static_cast<size_t>(k) * n;
-    for (int b = begin; b < end; ++b) add_row(b, pa, pb);
-  }
-  std::fill(a.begin(), a.end(), 0.0);
-  if (c) std::fill(c->begin(), c->end(), 0.0);
-  for (int k = 0; k < kBlocks; ++k) {
-    const double* pa = part_a_.data() + static_cast<size_t>(k) * n;
-    for (int j = 0; j < n; ++j) a[j] += pa[j];
-    if (c) {
-      const double* pb = part_b_.data() + static_cast<size_t>(k) * n;
-      for (int j = 0; j < n; ++j) (*c)[j] += pb[j];
-    }
-  }
-}
-
 template <typename T>
 void BatchNorm<T>::forward_train(ConstMatrixView<T> x, MatrixView<T> y) {
   const int B = x.rows;
   DC_CHECK(B >= 2 && static_cast<size_t>(B) * n_ <= xhat_.size());
   batch_ = B;
   // Scratch sized once in the constructor: nothing allocates inside a training step.
-  std::vector<double>& mean = acc_a_;
-  std::vector<double>& var = acc_b_;
-  column_sums(B, mean, nullptr, [&](int b, double* a, double*) {
+  // Column sums in double, in fixed row blocks on all threads (core/ops.h).
+  std::fill(acc_.begin(), acc_.end(), 0.0);
+  double* mean = acc_.data();
+  double* var = acc_.data() + n_;
+  blocked_column_sums<double>(B, n_, mean, [&](int b, double* a) {
     const T* r = x.row(b);
     for (int j = 0; j < n_; ++j) a[j] += r[j];
   });
   for (int j = 0; j < n_; ++j) mean[j] /= B;
-  column_sums(B, var, nullptr, [&](int b, double* a, double*) {
+  blocked_column_sums<double>(B, n_, var, [&](int b, double* a) {
     const T* r = x.row(b);
     for (int j = 0; j < n_; ++j) {
       const double d = r[j] - mean[j];
@@ -143,14 +112,16 @@ void BatchNorm<T>::backward(ConstMatrixView<T> dy, MatrixView<T> dx) {
   T* dbeta = store_->grad(beta_);
   const T* gamma = store_->value(gamma_);
   MatrixView<T> xhat{xhat_.data(), B, n_};
-  std::vector<double>& sum_dy = acc_a_;
-  std::vector<double>& sum_dy_xhat = acc_b_;
-  column_sums(B, sum_dy, &sum_dy_xhat, [&](int b, double* a, double* c) {
+  // Σ dy and Σ dy x̂ side by side, one pass: columns [0, n) and [n, 2n) of acc_.
+  std::fill(acc_.begin(), acc_.end(), 0.0);
+  const double* sum_dy = acc_.data();
+  const double* sum_dy_xhat = acc_.data() + n_;
+  blocked_column_sums<double>(B, 2 * n_, acc_.data(), [&](int b, double* a) {
     const T* g = dy.row(b);
     const T* h = xhat.row(b);
     for (int j = 0; j < n_; ++j) {
       a[j] += g[j];
-      c[j] += static_cast<double>(g[j]) * h[j];
+      a[n_ + j] += static_cast<double>(g[j]) * h[j];
     }
   });
   // With dx̂ = γ dy:  Σ dx̂ = γ Σ dy,  Σ dx̂ x̂ = γ Σ dy x̂.

@@ -50,11 +50,7 @@ class BatchNorm {
   int batch_ = 0;
   // Per-column scratch (n each), sized once so that no step allocates. The evaluation pair is
   // mutable scratch of a const pass: one BatchNorm serves one thread at a time.
-  std::vector<double> acc_a_, acc_b_;
-  static constexpr int kBlocks = 8;   // fixed row blocks of the column sums
-  std::vector<double> part_a_, part_b_;  // kBlocks x n partial sums
-  template <typename AddRow>
-  void column_sums(int rows, std::vector<double>& a, std::vector<double>* c, const AddRow& add_row);
+  std::vector<double> acc_;  // 2n: column sums (mean and variance, or Σ dy and Σ dy x̂)
   std::vector<T> vec_a_, vec_b_, vec_c_;
   mutable std::vector<T> eval_scale_, eval_shift_;
 };
