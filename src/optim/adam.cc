@@ -69,6 +69,7 @@ Adam<T>::Adam(ParamStore<T>& dense, std::vector<EmbeddingTable<T>>& tables,
       pow2_half_.push_back(std::pow(options.beta2, 0.5 * k));
     }
   }
+  if (options.mode != OptimizerMode::kExact) return;
   // The exact mode's work, cut once into pieces of about kChunk values: the dense store, then
   // every table by whole rows. One parallel loop over the pieces updates everything.
   constexpr size_t kChunk = 8192;
