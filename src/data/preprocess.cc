@@ -130,18 +130,18 @@ EncodedData Preprocessor::encode(const Table& table, std::span<const uint32_t> r
         float* xn = out.x_num.data() + r * d;
         for (int f = 0; f < d; ++f) {
           const float x = num[f]->values[row];
+          if (std::isnan(x)) {
+            xn[f] = nan_y[f];
+            continue;
+          }
           if (!memoize) {
-            xn[f] = std::isnan(x) ? nan_y[f] : transforms_[f].transform(x);
+            xn[f] = transforms_[f].transform(x);
             continue;
           }
           uint32_t bits;
           std::memcpy(&bits, &x, sizeof bits);
           Slot& slot = memo[(static_cast<size_t>(f) << kMemoBits) |
                             ((bits * 0x9E3779B1u) >> (32 - kMemoBits))];
-          if (std::isnan(x)) {
-            xn[f] = nan_y[f];
-            continue;
-          }
           if (slot.bits != bits) slot = {bits, transforms_[f].transform(x)};
           xn[f] = slot.y;
         }
