@@ -62,9 +62,15 @@ std::vector<uint32_t> all_rows(size_t n) {
   return r;
 }
 
+// The path an output flag names; empty when unset or "none" (not written).
+std::string output_path(const Options& o, const char* flag) {
+  if (!o.is_set(flag) || o.get_string(flag) == "none") return std::string();
+  return o.get_string(flag);
+}
+
 // The path of an optional output: "none" = not written; unset = beside --model.
 std::string default_beside(const Options& o, const char* flag, const char* suffix) {
-  if (o.is_set(flag)) return o.get_string(flag) == "none" ? std::string() : o.get_string(flag);
+  if (o.is_set(flag)) return output_path(o, flag);
   const std::string& model = o.get_string("model");
   return model.empty() ? std::string() : model + suffix;
 }
@@ -163,11 +169,11 @@ int run_train(const Options& o) {
   // (and then cached). The parsed tables are gone before training starts.
   const auto t_read = std::chrono::steady_clock::now();
   std::optional<DataCacheKey> cache_key;
-  if (o.is_set("cache") && o.get_string("cache") != "none") {
+  if (const std::string dir = output_path(o, "cache"); !dir.empty()) {
     std::vector<std::pair<std::string, std::string>> sources = {{"data", o.get_string("data")}};
     if (has_valid) sources.emplace_back("valid", o.get_string("valid"));
     if (has_test) sources.emplace_back("test", o.get_string("test"));
-    cache_key = data_cache_key(o.get_string("cache"), sources, layout, po);
+    cache_key = data_cache_key(dir, sources, layout, po);
   }
   std::optional<IngestedData> cached;
   std::string cache_miss;
@@ -311,7 +317,9 @@ int run_train(const Options& o) {
                  mib(vocabulary_bytes(tm.preprocessor)).c_str(), mib(params).c_str(),
                  mib(optimizer).c_str(), mib(rest).c_str());
   }
-  if (o.is_set("report") && o.get_string("report") != "none") write_text_file(o.get_string("report"), out.dump(2) + "\n");
+  if (const std::string report = output_path(o, "report"); !report.empty()) {
+    write_text_file(report, out.dump(2) + "\n");
+  }
   write_json_line(out.dump());
   return 0;
 }
