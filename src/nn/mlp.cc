@@ -83,13 +83,13 @@ MatrixView<T> Mlp<T>::forward(ConstMatrixView<T> x, Mode mode, uint64_t dropout_
             32);
         T* m = mask.row(b);
         for (int j = 0; j < n; ++j) {
-          uint32_t x = key + static_cast<uint32_t>(j) * 0x9E3779B9u;
-          x ^= x >> 16;  // "lowbias32" (C. Wellons): a full-avalanche 32-bit mix
-          x *= 0x21F0AAADu;
-          x ^= x >> 15;
-          x *= 0x735A2D97u;
-          x ^= x >> 15;
-          m[j] = x < drop_threshold ? T(0) : keep_scale;
+          uint32_t u = key + static_cast<uint32_t>(j) * 0x9E3779B9u;
+          u ^= u >> 16;  // "lowbias32" (C. Wellons): a full-avalanche 32-bit mix
+          u *= 0x21F0AAADu;
+          u ^= u >> 15;
+          u *= 0x735A2D97u;
+          u ^= u >> 15;
+          m[j] = u < drop_threshold ? T(0) : keep_scale;
         }
         for (int j = 0; j < n; ++j) o[j] = s[j] > T(0) ? s[j] * m[j] : T(0);
       } else {
