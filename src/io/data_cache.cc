@@ -41,13 +41,6 @@ const NamedTensor& tensor_of(const ModelFile& f, const std::string& name, DType 
   return *t;
 }
 
-template <typename T>
-std::vector<T> values_of(const NamedTensor& t) {
-  std::vector<T> v(static_cast<size_t>(t.numel()));
-  std::copy(t.bytes.begin(), t.bytes.end(), reinterpret_cast<uint8_t*>(v.data()));
-  return v;
-}
-
 EncodedData read_part(const ModelFile& f, const std::string& name, const nlohmann::json& meta,
                       const Preprocessor& pre, int classes) {
   EncodedData d;
@@ -57,13 +50,12 @@ EncodedData read_part(const ModelFile& f, const std::string& name, const nlohman
   d.has_labels = meta.at("has_labels").get<bool>();
   d.num_numeric = static_cast<int>(pre.numeric_names().size());
   d.num_categorical = static_cast<int>(pre.categorical_names().size());
-  d.x_num = values_of<float>(tensor_of(f, name + ".x_num", DType::kF32, {rows, d.num_numeric}));
-  d.x_cat = values_of<int32_t>(
-      tensor_of(f, name + ".x_cat", DType::kI32, {rows, d.num_categorical}));
-  d.labels = values_of<float>(tensor_of(f, name + ".labels", DType::kF32, {d.has_labels ? rows : 0}));
-  const auto oov = values_of<int64_t>(
-      tensor_of(f, name + ".oov_rows", DType::kI64, {static_cast<int64_t>(d.num_categorical)}));
-  d.oov_rows.assign(oov.begin(), oov.end());
+  d.x_num = tensor_of(f, name + ".x_num", DType::kF32, {rows, d.num_numeric}).as_f32();
+  d.x_cat = tensor_of(f, name + ".x_cat", DType::kI32, {rows, d.num_categorical}).as_i32();
+  d.labels = tensor_of(f, name + ".labels", DType::kF32, {d.has_labels ? rows : 0}).as_f32();
+  d.oov_rows =
+      tensor_of(f, name + ".oov_rows", DType::kI64, {static_cast<int64_t>(d.num_categorical)})
+          .as_i64();
   // Everything the model will index or trust: ids inside their vocabulary, finite transformed
   // values, labels among the classes.
   const std::vector<int> vocab = pre.vocab_sizes();
