@@ -8,12 +8,20 @@
 // backward (training): dγ += Σ_b dy x̂,  dβ += Σ_b dy,
 //            dx = (1/B) / √(σ² + eps) · (B dx̂ − Σ_b dx̂ − x̂ Σ_b dx̂ x̂),  dx̂ = dy γ
 // γ starts at 1 and β at 0; the running statistics at 0 and 1 and are model state (saved).
-// Batch sums are accumulated in double.
+// Batch sums are accumulated in double; the batch variance as mean_b x² − μ² of those sums (each
+// x² of a float is exact in double).
+//
+// The passes are fused with their neighbours in the MLP block Linear → BN → ReLU → Dropout: the
+// forward takes the Linear's output before its bias (x + bias is what is normalised; the bias
+// only moves μ, so it is added in the normalising pass) and hands each finished row of y to an
+// epilogue while it is in cache; the backward asks for each row of ∂L/∂y (the epilogue's
+// backward) inside its first pass and sums ∂L/∂x into the Linear's bias gradient in its second.
 #pragma once
 
 #include <string>
 #include <vector>
 
+#include "core/function_ref.h"
 #include "core/tensor.h"
 #include "nn/param_store.h"
 
@@ -28,9 +36,17 @@ class BatchNorm {
   void reserve(int max_batch);
   int size() const { return n_; }
 
-  void forward_train(ConstMatrixView<T> x, MatrixView<T> y);
-  void forward_eval(ConstMatrixView<T> x, MatrixView<T> y) const;
-  void backward(ConstMatrixView<T> dy, MatrixView<T> dx);
+  // Called with a batch row index and that row of a B x n matrix.
+  using RowFn = FunctionRef<void(int, T*)>;
+
+  // y = BN(x + bias) (bias may be null), then epilogue(b, y.row(b)) for every row (if set).
+  void forward_train(ConstMatrixView<T> x, const T* bias, MatrixView<T> y,
+                     const RowFn& epilogue = {});
+  void forward_eval(ConstMatrixView<T> x, const T* bias, MatrixView<T> y,
+                    const RowFn& epilogue = {}) const;
+  // dy_row(b, dy.row(b)) writes row b of ∂L/∂y (dy is its B x n storage; without dy_row dy
+  // already holds it); then dx = ∂L/∂x, and bias_grad[j] += Σ_b dx[b, j] when bias_grad is set.
+  void backward(MatrixView<T> dy, const RowFn& dy_row, MatrixView<T> dx, T* bias_grad);
 
   const std::string& name() const { return name_; }
   Buffer<T>& running_mean() { return running_mean_; }

@@ -23,17 +23,17 @@ void Linear<T>::init(Rng& rng) {
 }
 
 template <typename T>
-void Linear<T>::forward(ConstMatrixView<T> x, MatrixView<T> y) const {
+void Linear<T>::forward(ConstMatrixView<T> x, MatrixView<T> y, bool add_bias) const {
   MatrixView<T> w{const_cast<T*>(store_->value(w_)), out_, in_};
   gemm<T>(Trans::kNo, Trans::kYes, T(1), x, w, T(0), y);
-  add_row_vector(y, store_->value(b_));
+  if (add_bias) add_row_vector(y, store_->value(b_));
 }
 
 template <typename T>
 void Linear<T>::backward(ConstMatrixView<T> x, ConstMatrixView<T> dy, MatrixView<T> dx,
-                         bool accumulate_dx) {
+                         bool accumulate_dx, bool bias_grad) {
   gemm<T>(Trans::kYes, Trans::kNo, T(1), dy, x, T(1), store_->grad_matrix(w_));
-  add_column_sums(dy, store_->grad(b_));
+  if (bias_grad) add_column_sums(dy, store_->grad(b_));
   if (dx.data != nullptr) {
     gemm<T>(Trans::kNo, Trans::kNo, T(1), dy, store_->matrix(w_), accumulate_dx ? T(1) : T(0),
             dx);

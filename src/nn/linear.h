@@ -25,10 +25,14 @@ class Linear {
   int weight_id() const { return w_; }
   int bias_id() const { return b_; }
 
-  void forward(ConstMatrixView<T> x, MatrixView<T> y) const;
-  // dx may be empty (data == nullptr) when the input gradient is not needed.
+  // Without add_bias, y = x Wᵀ only: the caller adds b in a later pass (BatchNorm's).
+  void forward(ConstMatrixView<T> x, MatrixView<T> y, bool add_bias = true) const;
+  // dx may be empty (data == nullptr) when the input gradient is not needed. Without
+  // bias_grad, db is left to the caller (BatchNorm's backward sums it in its last pass).
   void backward(ConstMatrixView<T> x, ConstMatrixView<T> dy, MatrixView<T> dx,
-                bool accumulate_dx = false);
+                bool accumulate_dx = false, bool bias_grad = true);
+  const T* bias() const { return store_->value(b_); }
+  T* bias_grad() { return store_->grad(b_); }
 
  private:
   ParamStore<T>* store_;

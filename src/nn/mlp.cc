@@ -61,40 +61,44 @@ MatrixView<T> Mlp<T>::forward(ConstMatrixView<T> x, Mode mode, uint64_t dropout_
     Block& blk = blocks_[i];
     const int n = hidden_[i];
     MatrixView<T> lin{blk.lin.data(), B, n}, norm{blk.norm.data(), B, n}, out{blk.out.data(), B, n};
-    blk.linear->forward(h, lin);
-    if (mode == Mode::kTrain) {
-      blk.bn->forward_train(lin, norm);
-    } else {
-      blk.bn->forward_eval(lin, norm);
-    }
     MatrixView<T> mask{blk.mask.data(), B, n};
-#pragma omp parallel for schedule(static) if (B >= kParallelRows)
-    for (int b = 0; b < B; ++b) {
-      const T* s = norm.row(b);
-      T* o = out.row(b);
-      if (drop) {
-        // Counter-based: unit j of this row draws u = hash32(key + j·φ) with a key per step,
-        // layer and row; dropped when u < p · 2³². A sequential generator cost 1.6 ms of a
-        // 14 ms vector-cross step; this loop vectorises (16 units per instruction).
-        const uint32_t key = static_cast<uint32_t>(
-            Rng(dropout_seed ^ (0x9E3779B97F4A7C15ULL * (static_cast<uint64_t>(b) + 1)) ^
-                (static_cast<uint64_t>(i) << 56))
-                .next() >>
-            32);
-        T* m = mask.row(b);
-        for (int j = 0; j < n; ++j) {
-          uint32_t u = key + static_cast<uint32_t>(j) * 0x9E3779B9u;
-          u ^= u >> 16;  // "lowbias32" (C. Wellons): a full-avalanche 32-bit mix
-          u *= 0x21F0AAADu;
-          u ^= u >> 15;
-          u *= 0x735A2D97u;
-          u ^= u >> 15;
-          m[j] = u < drop_threshold ? T(0) : keep_scale;
-        }
-        for (int j = 0; j < n; ++j) o[j] = s[j] > T(0) ? s[j] * m[j] : T(0);
-      } else {
+    // ReLU and dropout on each row of the BN output, in BatchNorm's normalising pass.
+    // Captured by value: copies the compiler can keep in registers (through references, the
+    // stores to o and m might alias them, and the loops would not vectorise).
+    const auto relu_dropout = [=](int b, T* __restrict s) {
+      T* __restrict o = out.row(b);
+      if (!drop) {
         for (int j = 0; j < n; ++j) o[j] = s[j] > T(0) ? s[j] : T(0);
+        return;
       }
+      // Counter-based: unit j of this row draws u = hash32(key + j·φ) with a key per step,
+      // layer and row; dropped when u < p · 2³². A sequential generator cost 1.6 ms of a
+      // 14 ms vector-cross step; this loop vectorises (16 units per instruction).
+      const uint32_t key = static_cast<uint32_t>(
+          Rng(dropout_seed ^ (0x9E3779B97F4A7C15ULL * (static_cast<uint64_t>(b) + 1)) ^
+              (static_cast<uint64_t>(i) << 56))
+              .next() >>
+          32);
+      T* __restrict m = mask.row(b);
+      const T scale = keep_scale;  // a local: a closure member would be loaded under a mask
+      const uint32_t threshold = drop_threshold;
+      for (int j = 0; j < n; ++j) {
+        uint32_t u = key + static_cast<uint32_t>(j) * 0x9E3779B9u;
+        u ^= u >> 16;  // "lowbias32" (C. Wellons): a full-avalanche 32-bit mix
+        u *= 0x21F0AAADu;
+        u ^= u >> 15;
+        u *= 0x735A2D97u;
+        u ^= u >> 15;
+        m[j] = u < threshold ? T(0) : scale;
+      }
+      for (int j = 0; j < n; ++j) o[j] = (s[j] > T(0) ? s[j] : T(0)) * m[j];
+    };
+    // The Linear's bias is added inside BatchNorm's passes (it only moves the mean).
+    blk.linear->forward(h, lin, /*add_bias=*/false);
+    if (mode == Mode::kTrain) {
+      blk.bn->forward_train(lin, blk.linear->bias(), norm, relu_dropout);
+    } else {
+      blk.bn->forward_eval(lin, blk.linear->bias(), norm, relu_dropout);
     }
     h = out;
   }
@@ -110,28 +114,27 @@ void Mlp<T>::backward(ConstMatrixView<T> dh, MatrixView<T> dx, bool accumulate_d
     Block& blk = blocks_[i];
     const int n = hidden_[i];
     MatrixView<T> norm{blk.norm.data(), B, n}, mask{blk.mask.data(), B, n};
-    // dn into grad_a_ (the BN output gradient), then BN backward into grad_b_.
+    // dn (the BN output gradient: ReLU and dropout backward, made row by row inside BN's
+    // first pass) into grad_a_, then BN backward into grad_b_ with the Linear's bias gradient.
     MatrixView<T> dn{grad_a_.data(), B, n}, dl{grad_b_.data(), B, n};
-#pragma omp parallel for schedule(static) if (B >= kParallelRows)
-    for (int b = 0; b < B; ++b) {
-      const T* g = grad_out.row(b);
-      const T* s = norm.row(b);
-      T* o = dn.row(b);
+    const auto relu_dropout_backward = [=](int b, T* __restrict o) {
+      const T* __restrict g = grad_out.row(b);
+      const T* __restrict s = norm.row(b);
       if (drop) {
-        const T* m = mask.row(b);
+        const T* __restrict m = mask.row(b);
         for (int j = 0; j < n; ++j) o[j] = s[j] > T(0) ? g[j] * m[j] : T(0);
       } else {
         for (int j = 0; j < n; ++j) o[j] = s[j] > T(0) ? g[j] : T(0);
       }
-    }
-    blk.bn->backward(dn, dl);
+    };
+    blk.bn->backward(dn, relu_dropout_backward, dl, blk.linear->bias_grad());
     ConstMatrixView<T> below =
         i == 0 ? input_ : ConstMatrixView<T>{blocks_[i - 1].out.data(), B, hidden_[i - 1]};
     if (i == 0) {
-      blk.linear->backward(below, dl, dx, accumulate_dx);
+      blk.linear->backward(below, dl, dx, accumulate_dx, /*bias_grad=*/false);
     } else {
       MatrixView<T> dprev{grad_a_.data(), B, hidden_[i - 1]};
-      blk.linear->backward(below, dl, dprev);
+      blk.linear->backward(below, dl, dprev, false, /*bias_grad=*/false);
       grad_out = dprev;
     }
   }
