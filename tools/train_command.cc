@@ -50,6 +50,12 @@ TrainerOptions trainer_options(const Options& o) {
   t.adam.weight_decay = o.get_float("weight-decay");
   t.adam.mode =
       o.get_string("optimizer-mode") == "lazy" ? OptimizerMode::kLazy : OptimizerMode::kExact;
+  t.precision =
+      o.get_string("precision") == "bf16" ? GemmPrecision::kBf16 : GemmPrecision::kFp32;
+  if (t.precision == GemmPrecision::kBf16 && !cpu_has_native_bf16()) {
+    throw UsageError("bf16 needs a CPU with bf16 dot products (AVX-512-BF16 or AMX); use fp32",
+                     "--precision");
+  }
   t.seed = static_cast<uint64_t>(o.get_int("seed"));
   t.eval_batch_size = o.get_int("eval-batch-size");
   return t;

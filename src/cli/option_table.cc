@@ -282,6 +282,16 @@ std::vector<OptionSpec> build_table() {
        .accepted_by = kTrain,
        .in_model = true,
        .group = G::kTraining},
+      {.name = "precision",
+       .type = T::kEnum,
+       .default_value = "fp32",
+       .choices = {"fp32", "bf16"},
+       .help = "of the training steps' matrix products: bf16 rounds their inputs to bfloat16 "
+               "and sums in float (mixed precision, on the CPU's bf16 or AMX units); weights, "
+               "gradients, the optimizer, evaluation and prediction stay float",
+       .accepted_by = kTrain,
+       .in_model = true,
+       .group = G::kTraining},
       {.name = "epochs",
        .type = T::kInt,
        .metavar = "N",

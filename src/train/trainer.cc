@@ -94,7 +94,11 @@ TrainSummary Trainer::fit(const EncodedData& train, const EncodedData& valid,
       StepProfile* prof = options_.profile;
       if (prof) prof->lap(StepProfile::kGather, t0);
       const Batch<float> batch{len, x_num.data(), x_cat.data(), labels.data()};
-      const double loss = model.train_step_gradients(batch);
+      double loss;
+      {
+        ScopedGemmPrecision precision(options_.precision);
+        loss = model.train_step_gradients(batch);
+      }
       const double t_opt = prof ? StepProfile::now() : 0;
       opt.step();
       if (prof) {

@@ -17,6 +17,7 @@
 #include <functional>
 #include <vector>
 
+#include "core/blas.h"
 #include "data/preprocess.h"
 #include "nn/model.h"
 #include "nn/step_profile.h"
@@ -35,6 +36,8 @@ struct TrainerOptions {
   AdamOptions adam;
   uint64_t seed = 42;
   int eval_batch_size = 256;
+  // Of the training steps' GEMMs (evaluation and prediction always run in float).
+  GemmPrecision precision = GemmPrecision::kFp32;
   StepProfile* profile = nullptr;  // when set, every training step's phases are timed into it
 };
 
