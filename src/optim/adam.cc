@@ -62,6 +62,7 @@ Adam<T>::Adam(ParamStore<T>& dense, std::vector<EmbeddingTable<T>>& tables,
   }
   if (options.mode == OptimizerMode::kLazy) {
     for (auto& t : tables) last_.emplace_back(static_cast<size_t>(t.rows), 0);
+    touched_start_.resize(tables.size() + 1);
     constexpr int kTable = 4096;
     for (int k = 0; k < kTable; ++k) {
       pow1_.push_back(std::pow(options.beta1, k));
@@ -125,24 +126,44 @@ void Adam<T>::step() {
     }
     return;
   }
-  adam_update(dense_->values().data(), dense_->grads().data(), m_.data(), v_.data(),
-              dense_->values().size(), options_, t_);
+  // Lazy: the dense store in chunks of values, then the rows this batch touched in every
+  // table, in chunks of rows that run across table boundaries: one parallel loop for all of it
+  // (a loop per table left small tables' rows, most of them, on one thread). Each value is
+  // updated by one thread, so the result does not depend on the thread count.
+  constexpr size_t kDenseChunk = 4096, kRowChunk = 256;
+  const size_t n_dense = dense_->values().size();
+  const size_t dense_chunks = (n_dense + kDenseChunk - 1) / kDenseChunk;
+  const size_t n_tables = tables_->size();
+  touched_start_[0] = 0;
+  for (size_t k = 0; k < n_tables; ++k) {
+    touched_start_[k + 1] = touched_start_[k] + (*tables_)[k].grad.rows().size();
+  }
+  const size_t total_rows = touched_start_[n_tables];
+  const int items = static_cast<int>(dense_chunks + (total_rows + kRowChunk - 1) / kRowChunk);
   const double bc2_prev = std::sqrt(1.0 - std::pow(options_.beta2, static_cast<double>(t_ - 1)));
-  for (size_t k = 0; k < tables_->size(); ++k) {
-    // Lazy: only the rows this batch touched.
-    EmbeddingTable<T>& tab = (*tables_)[k];
-    T* w = tab.weight.data();
-    T* m = table_m_[k].data();
-    T* v = table_v_[k].data();
-    const size_t width = tab.width;
-    const auto& touched = tab.grad.rows();
-    const int count = static_cast<int>(touched.size());
-#pragma omp parallel for schedule(static) if (count >= 4096)
-    for (int i = 0; i < count; ++i) {
-      const size_t off = static_cast<size_t>(touched[i]) * width;
-      catch_up(k, touched[i], t_ - 1, bc2_prev);
-      last_[k][touched[i]] = static_cast<int32_t>(t_);
-      s.apply(w + off, tab.grad.row(i), m + off, v + off, width);
+#pragma omp parallel for schedule(dynamic, 1) if (n_dense + total_rows >= 8192)
+  for (int c = 0; c < items; ++c) {
+    if (static_cast<size_t>(c) < dense_chunks) {
+      const size_t at = c * kDenseChunk, len = std::min(kDenseChunk, n_dense - at);
+      s.apply(dense_->values().data() + at, dense_->grads().data() + at, m_.data() + at,
+              v_.data() + at, len);
+      continue;
+    }
+    size_t g = (c - dense_chunks) * kRowChunk;
+    const size_t end = std::min(g + kRowChunk, total_rows);
+    size_t k = static_cast<size_t>(
+        std::upper_bound(touched_start_.begin(), touched_start_.begin() + n_tables + 1, g) -
+        touched_start_.begin() - 1);
+    for (; g < end; ++g) {
+      while (g >= touched_start_[k + 1]) ++k;
+      EmbeddingTable<T>& tab = (*tables_)[k];
+      const size_t i = g - touched_start_[k];
+      const int32_t row = tab.grad.rows()[i];
+      const size_t off = static_cast<size_t>(row) * tab.width;
+      catch_up(k, row, t_ - 1, bc2_prev);
+      last_[k][row] = static_cast<int32_t>(t_);
+      s.apply(tab.weight.data() + off, tab.grad.row(i), table_m_[k].data() + off,
+              table_v_[k].data() + off, tab.width);
     }
   }
 }

@@ -80,6 +80,7 @@ class Adam {
   std::vector<Piece> pieces_;
   std::vector<std::vector<int32_t>> last_;  // kLazy: per table, per row, the last step applied
   std::vector<double> pow1_, pow2_, pow2_half_;  // kLazy: β1^k, β2^k, β2^(k/2), k < 4096
+  std::vector<size_t> touched_start_;  // kLazy: per table, its first touched row's flat index
   void catch_up(size_t k, int32_t row, int64_t upto, double bc2);
 };
 
