@@ -4,6 +4,8 @@
 #include <oneapi/dnnl/dnnl.h>
 #include <omp.h>
 
+#include <immintrin.h>
+
 #include <atomic>
 #include <map>
 #include <oneapi/dnnl/dnnl.hpp>
@@ -14,9 +16,9 @@ namespace {
 
 CBLAS_TRANSPOSE to_cblas(Trans t) { return t == Trans::kYes ? CblasTrans : CblasNoTrans; }
 
-template <typename T>
+template <typename T, typename C>
 void check_shapes(Trans ta, Trans tb, ConstMatrixView<T> a, ConstMatrixView<T> b,
-                  MatrixView<T> c, int* m, int* n, int* k) {
+                  MatrixView<C> c, int* m, int* n, int* k) {
   *m = ta == Trans::kNo ? a.rows : a.cols;
   *k = ta == Trans::kNo ? a.cols : a.rows;
   int kb = tb == Trans::kNo ? b.rows : b.cols;
@@ -27,14 +29,6 @@ void check_shapes(Trans ta, Trans tb, ConstMatrixView<T> a, ConstMatrixView<T> b
 
 thread_local GemmPrecision t_precision = GemmPrecision::kFp32;
 
-// One cached bf16 GEMM shape: the two reorders that round (and, for a transposed operand,
-// transpose) the float inputs into plain bf16 buffers, and the matmul over them.
-struct Bf16Gemm {
-  dnnl::reorder to_a, to_b;
-  dnnl::matmul matmul;
-  dnnl::memory a_f32, b_f32, a_bf16, b_bf16, c;
-};
-
 using Bf16Key = std::tuple<int, int, int, bool, bool, int, int, int, bool>;
 
 dnnl::engine& cpu_engine() {
@@ -42,74 +36,109 @@ dnnl::engine& cpu_engine() {
   return engine;
 }
 
-// A float operand of logical shape rows x cols, stored row-major with leading dimension ld, or
-// transposed (cols x rows) when `trans`.
-dnnl::memory::desc f32_desc(int rows, int cols, bool trans, int ld) {
+// An operand of logical shape rows x cols, stored row-major with leading dimension ld, or
+// transposed (cols x rows) when `trans`: the matmul reads either through its strides.
+dnnl::memory::desc strided_desc(int rows, int cols, bool trans, int ld,
+                                dnnl::memory::data_type type) {
   using dims = dnnl::memory::dims;
-  return dnnl::memory::desc(dims{rows, cols}, dnnl::memory::data_type::f32,
-                            trans ? dims{1, ld} : dims{ld, 1});
+  return dnnl::memory::desc(dims{rows, cols}, type, trans ? dims{1, ld} : dims{ld, 1});
 }
 
-Bf16Gemm make_bf16_gemm(const Bf16Key& key) {
+// One cached bf16 matmul shape, with memory objects whose handles are set per call.
+struct Bf16Matmul {
+  dnnl::matmul matmul;
+  dnnl::memory a, b, c;
+};
+
+Bf16Matmul make_bf16_matmul(const Bf16Key& key) {
   const auto [m, n, k, ta, tb, lda, ldb, ldc, accumulate] = key;
   using dt = dnnl::memory::data_type;
-  using tag = dnnl::memory::format_tag;
   dnnl::engine& eng = cpu_engine();
-  const dnnl::memory::desc a_f32 = f32_desc(m, k, ta, lda), b_f32 = f32_desc(k, n, tb, ldb);
-  const dnnl::memory::desc a_bf16({m, k}, dt::bf16, tag::ab), b_bf16({k, n}, dt::bf16, tag::ab);
-  const dnnl::memory::desc c_f32 = f32_desc(m, n, false, ldc);
+  const dnnl::memory::desc a = strided_desc(m, k, ta, lda, dt::bf16);
+  const dnnl::memory::desc b = strided_desc(k, n, tb, ldb, dt::bf16);
+  const dnnl::memory::desc c = strided_desc(m, n, false, ldc, dt::f32);
   dnnl::primitive_attr attr;
   if (accumulate) {
     dnnl::post_ops ops;
     ops.append_sum(1.0f);
     attr.set_post_ops(ops);
   }
-  Bf16Gemm g;
-  g.a_f32 = dnnl::memory(a_f32, eng, DNNL_MEMORY_NONE);
-  g.b_f32 = dnnl::memory(b_f32, eng, DNNL_MEMORY_NONE);
-  g.c = dnnl::memory(c_f32, eng, DNNL_MEMORY_NONE);
-  g.a_bf16 = dnnl::memory(a_bf16, eng);
-  g.b_bf16 = dnnl::memory(b_bf16, eng);
-  g.to_a = dnnl::reorder(g.a_f32, g.a_bf16);
-  g.to_b = dnnl::reorder(g.b_f32, g.b_bf16);
-  g.matmul = dnnl::matmul(
-      dnnl::matmul::primitive_desc(dnnl::matmul::desc(a_bf16, b_bf16, c_f32), attr, eng));
+  Bf16Matmul g;
+  g.a = dnnl::memory(a, eng, DNNL_MEMORY_NONE);
+  g.b = dnnl::memory(b, eng, DNNL_MEMORY_NONE);
+  g.c = dnnl::memory(c, eng, DNNL_MEMORY_NONE);
+  g.matmul = dnnl::matmul(dnnl::matmul::primitive_desc(dnnl::matmul::desc(a, b, c), attr, eng));
   return g;
 }
 
 std::atomic<bool> g_bf16_unavailable{false};
 
-// C = op(A) op(B) (+ C when accumulate) with bf16 inputs and float sums; false (nothing done)
-// where oneDNN has no bf16 matmul for this CPU. Each thread keeps its own primitives, buffers
-// and stream (oneDNN streams are not shared between threads).
-bool bf16_gemm(int m, int n, int k, bool ta, bool tb, const float* a, int lda, const float* b,
-               int ldb, bool accumulate, float* c, int ldc) {
+// C = op(A) op(B) (+ C when accumulate) on bf16 operands; false (nothing done) where oneDNN has
+// no bf16 matmul for this CPU. Each thread keeps its own primitives and stream (oneDNN streams
+// are not shared between threads).
+bool try_gemm_bf16(int m, int n, int k, bool ta, bool tb, const Bf16* a, int lda, const Bf16* b,
+                   int ldb, bool accumulate, float* c, int ldc) {
   if (g_bf16_unavailable.load(std::memory_order_relaxed)) return false;
-  thread_local std::map<Bf16Key, Bf16Gemm> cache;
+  thread_local std::map<Bf16Key, Bf16Matmul> cache;
   thread_local dnnl::stream stream(cpu_engine());
   const Bf16Key key{m, n, k, ta, tb, lda, ldb, ldc, accumulate};
   auto it = cache.find(key);
   if (it == cache.end()) {
     try {
-      it = cache.emplace(key, make_bf16_gemm(key)).first;
+      it = cache.emplace(key, make_bf16_matmul(key)).first;
     } catch (const dnnl::error&) {
       g_bf16_unavailable = true;
       return false;
     }
   }
-  Bf16Gemm& g = it->second;
-  g.a_f32.set_data_handle(const_cast<float*>(a));
-  g.b_f32.set_data_handle(const_cast<float*>(b));
+  Bf16Matmul& g = it->second;
+  g.a.set_data_handle(const_cast<Bf16*>(a));
+  g.b.set_data_handle(const_cast<Bf16*>(b));
   g.c.set_data_handle(c);
-  g.to_a.execute(stream, g.a_f32, g.a_bf16);
-  g.to_b.execute(stream, g.b_f32, g.b_bf16);
-  g.matmul.execute(stream, {{DNNL_ARG_SRC, g.a_bf16}, {DNNL_ARG_WEIGHTS, g.b_bf16},
-                            {DNNL_ARG_DST, g.c}});
+  g.matmul.execute(stream, {{DNNL_ARG_SRC, g.a}, {DNNL_ARG_WEIGHTS, g.b}, {DNNL_ARG_DST, g.c}});
   stream.wait();
   return true;
 }
 
+// Rounds a float operand into a dense bf16 copy of the same orientation, in this thread's
+// scratch (grown, never shrunk: no allocation once every shape has been seen).
+ConstMatrixView<Bf16> bf16_copy(ConstMatrixView<float> src, std::vector<Bf16>& scratch) {
+  const size_t need = static_cast<size_t>(src.rows) * src.cols;
+  if (scratch.size() < need) scratch.resize(need);
+  MatrixView<Bf16> dst{scratch.data(), src.rows, src.cols};
+  to_bf16(src, dst);
+  return dst;
+}
+
 }  // namespace
+
+void to_bf16(ConstMatrixView<float> src, MatrixView<Bf16> dst) {
+  DC_CHECK(src.rows == dst.rows && src.cols == dst.cols);
+  const int cols = src.cols;
+#pragma omp parallel for schedule(static) if (static_cast<size_t>(src.rows) * cols >= (1 << 17))
+  for (int r = 0; r < src.rows; ++r) {
+    const float* __restrict s = src.row(r);
+    Bf16* __restrict d = dst.row(r);
+    int j = 0;
+#if defined(__AVX512BF16__)
+    for (; j + 16 <= cols; j += 16) {
+      const __m256bh v = _mm512_cvtneps_pbh(_mm512_loadu_ps(s + j));
+      _mm256_storeu_si256(reinterpret_cast<__m256i*>(d + j), reinterpret_cast<const __m256i&>(v));
+    }
+#endif
+    for (; j < cols; ++j) d[j] = float_to_bf16(s[j]);
+  }
+}
+
+bool gemm_bf16(Trans ta, Trans tb, ConstMatrixView<Bf16> a, ConstMatrixView<Bf16> b, float beta,
+               MatrixView<float> c) {
+  int m, n, k;
+  check_shapes(ta, tb, a, b, c, &m, &n, &k);
+  DC_CHECK(beta == 0.0f || beta == 1.0f);
+  if (m == 0 || n == 0) return true;
+  return try_gemm_bf16(m, n, k, ta == Trans::kYes, tb == Trans::kYes, a.data, a.ld, b.data, b.ld,
+                       beta == 1.0f, c.data, c.ld);
+}
 
 GemmPrecision gemm_precision() { return t_precision; }
 void set_gemm_precision(GemmPrecision p) { t_precision = p; }
@@ -133,10 +162,13 @@ void gemm<float>(Trans ta, Trans tb, float alpha, ConstMatrixView<float> a,
   if (m == 0 || n == 0) return;
   const double macs = static_cast<double>(m) * n * k;
   if (t_precision == GemmPrecision::kBf16 && macs >= kBf16MinMacs && alpha == 1.0f &&
-      (beta == 0.0f || beta == 1.0f) &&
-      bf16_gemm(m, n, k, ta == Trans::kYes, tb == Trans::kYes, a.data, a.ld, b.data, b.ld,
-                beta == 1.0f, c.data, c.ld)) {
-    return;
+      (beta == 0.0f || beta == 1.0f) && !g_bf16_unavailable.load(std::memory_order_relaxed)) {
+    thread_local std::vector<Bf16> a_scratch, b_scratch;
+    const ConstMatrixView<Bf16> a16 = bf16_copy(a, a_scratch), b16 = bf16_copy(b, b_scratch);
+    if (try_gemm_bf16(m, n, k, ta == Trans::kYes, tb == Trans::kYes, a16.data, a16.ld, b16.data,
+                      b16.ld, beta == 1.0f, c.data, c.ld)) {
+      return;
+    }
   }
   if (macs >= kOneDnnMinMacs) {
     const dnnl_status_t st =

@@ -6,6 +6,9 @@
 // double exists for the finite-difference gradient checks; training runs in float.
 #pragma once
 
+#include <cstdint>
+#include <cstring>
+
 #include "core/tensor.h"
 
 namespace deepcross {
@@ -45,6 +48,34 @@ class ScopedGemmPrecision {
  private:
   GemmPrecision saved_;
 };
+
+// bfloat16 values: the upper half of a float's bits, rounded to nearest (ties to even).
+using Bf16 = uint16_t;
+
+inline Bf16 float_to_bf16(float x) {
+  uint32_t bits;
+  std::memcpy(&bits, &x, sizeof bits);
+  if ((bits & 0x7F800000u) == 0x7F800000u && (bits & 0x007FFFFFu) != 0) {
+    return static_cast<Bf16>((bits >> 16) | 0x40u);  // NaN stays a (quiet) NaN
+  }
+  bits += 0x7FFFu + ((bits >> 16) & 1u);
+  return static_cast<Bf16>(bits >> 16);
+}
+
+inline float bf16_to_float(Bf16 x) {
+  const uint32_t bits = static_cast<uint32_t>(x) << 16;
+  float out;
+  std::memcpy(&out, &bits, sizeof out);
+  return out;
+}
+
+// dst = src rounded to bf16 (same shape; on all threads when large).
+void to_bf16(ConstMatrixView<float> src, MatrixView<Bf16> dst);
+
+// C = op(A) op(B) + beta C on bf16 operands with float sums (beta 0 or 1). False, with C
+// untouched, where this CPU has no bf16 matmul (see cpu_has_native_bf16()).
+bool gemm_bf16(Trans ta, Trans tb, ConstMatrixView<Bf16> a, ConstMatrixView<Bf16> b, float beta,
+               MatrixView<float> c);
 
 // Number of threads the BLAS may use (OpenBLAS on OpenMP: this also sets OpenMP's count).
 void set_blas_threads(int n);

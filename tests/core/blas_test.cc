@@ -16,16 +16,8 @@
 namespace deepcross {
 namespace {
 
-// Round to the nearest bfloat16 (ties to even), back as a float.
-float round_to_bf16(float x) {
-  uint32_t bits;
-  std::memcpy(&bits, &x, sizeof bits);
-  bits += 0x7FFFu + ((bits >> 16) & 1u);
-  bits &= 0xFFFF0000u;
-  float out;
-  std::memcpy(&out, &bits, sizeof out);
-  return out;
-}
+// Round to the nearest bfloat16, back as a float (float_to_bf16 is tested below).
+float round_to_bf16(float x) { return bf16_to_float(float_to_bf16(x)); }
 
 struct Case {
   int m, n, k;
@@ -133,6 +125,63 @@ TEST(Gemm, PrecisionIsPerThreadAndScoped) {
     EXPECT_EQ(other, GemmPrecision::kFp32);
   }
   EXPECT_EQ(gemm_precision(), GemmPrecision::kFp32);
+}
+
+}  // namespace
+}  // namespace deepcross
+
+namespace deepcross {
+namespace {
+
+TEST(Bf16, RoundsToNearestEven) {
+  EXPECT_EQ(float_to_bf16(1.0f), 0x3F80);
+  EXPECT_EQ(bf16_to_float(float_to_bf16(-2.5f)), -2.5f);
+  // 1 + 2⁻⁸ lies halfway between 1 and 1 + 2⁻⁷: ties go to the even mantissa (1).
+  EXPECT_EQ(bf16_to_float(float_to_bf16(1.0f + 1.0f / 256)), 1.0f);
+  // 1 + 3·2⁻⁸ lies halfway between 1 + 2⁻⁷ and 1 + 2⁻⁶: to the even one (1 + 2⁻⁶).
+  EXPECT_EQ(bf16_to_float(float_to_bf16(1.0f + 3.0f / 256)), 1.0f + 4.0f / 256);
+  EXPECT_EQ(bf16_to_float(float_to_bf16(1.0f + 1.0f / 256 + 1.0f / 4096)), 1.0f + 1.0f / 128);
+  EXPECT_TRUE(std::isinf(bf16_to_float(float_to_bf16(INFINITY))));
+  EXPECT_TRUE(std::isnan(bf16_to_float(float_to_bf16(NAN))));
+}
+
+TEST(Bf16, MatrixConversionMatchesTheScalarOneOnStridedViews) {
+  Rng rng(3);
+  const int rows = 700, cols = 37, ld = 41;  // past the parallel size, odd widths and tails
+  std::vector<float> src(static_cast<size_t>(rows) * ld);
+  for (float& v : src) v = static_cast<float>(rng.normal() * 100);
+  std::vector<Bf16> dst(static_cast<size_t>(rows) * cols);
+  to_bf16(ConstMatrixView<float>{src.data(), rows, cols, ld}, MatrixView<Bf16>{dst.data(), rows, cols});
+  for (int r = 0; r < rows; ++r) {
+    for (int c = 0; c < cols; ++c) {
+      ASSERT_EQ(dst[static_cast<size_t>(r) * cols + c], float_to_bf16(src[static_cast<size_t>(r) * ld + c]))
+          << r << "," << c;
+    }
+  }
+}
+
+TEST(Bf16, GemmOnBf16OperandsReadsTransposedViews) {
+  if (!cpu_has_native_bf16()) GTEST_SKIP() << "this CPU has no bf16 dot products";
+  Rng rng(5);
+  const int m = 64, n = 48, k = 80;
+  // A stored transposed (k x m), B plain (k x n); values exactly representable in bf16.
+  std::vector<Bf16> a(static_cast<size_t>(k) * m), b(static_cast<size_t>(k) * n);
+  for (Bf16& v : a) v = float_to_bf16(static_cast<float>(rng.normal()));
+  for (Bf16& v : b) v = float_to_bf16(static_cast<float>(rng.normal()));
+  std::vector<float> c(static_cast<size_t>(m) * n, 1.0f);
+  ASSERT_TRUE(gemm_bf16(Trans::kYes, Trans::kNo, ConstMatrixView<Bf16>{a.data(), k, m},
+                        ConstMatrixView<Bf16>{b.data(), k, n}, 1.0f,
+                        MatrixView<float>{c.data(), m, n}));
+  for (int i = 0; i < m; ++i) {
+    for (int j = 0; j < n; ++j) {
+      double ref = 1.0;
+      for (int p = 0; p < k; ++p) {
+        ref += static_cast<double>(bf16_to_float(a[static_cast<size_t>(p) * m + i])) *
+               bf16_to_float(b[static_cast<size_t>(p) * n + j]);
+      }
+      ASSERT_NEAR(c[static_cast<size_t>(i) * n + j], ref, 1e-4 * (1 + std::abs(ref)));
+    }
+  }
 }
 
 }  // namespace
