@@ -50,8 +50,10 @@ TrainerOptions trainer_options(const Options& o) {
   t.adam.weight_decay = o.get_float("weight-decay");
   t.adam.mode =
       o.get_string("optimizer-mode") == "lazy" ? OptimizerMode::kLazy : OptimizerMode::kExact;
-  t.precision =
-      o.get_string("precision") == "bf16" ? GemmPrecision::kBf16 : GemmPrecision::kFp32;
+  const std::string& precision = o.get_string("precision");
+  t.precision = precision == "bf16" || (precision == "auto" && cpu_has_native_bf16())
+                    ? GemmPrecision::kBf16
+                    : GemmPrecision::kFp32;
   if (t.precision == GemmPrecision::kBf16 && !cpu_has_native_bf16()) {
     throw UsageError("bf16 needs a CPU with bf16 dot products (AVX-512-BF16 or AMX); use fp32",
                      "--precision");
@@ -226,13 +228,13 @@ int run_train(const Options& o) {
       std::fill(t.weight.data(), t.weight.data() + t.width, 0.0f);
     }
   }
-  std::fprintf(stderr, "model: %s cross, %s, D = %d, %zu parameters\n",
-               std::string(to_string(tm.config.cross)).c_str(),
-               std::string(to_string(tm.config.structure)).c_str(), tm.model->input_width(),
-               tm.model->parameter_count());
-
   StepProfile profile;
   TrainerOptions topts = trainer_options(o);
+  std::fprintf(stderr, "model: %s cross, %s, D = %d, %zu parameters; training products in %s\n",
+               std::string(to_string(tm.config.cross)).c_str(),
+               std::string(to_string(tm.config.structure)).c_str(), tm.model->input_width(),
+               tm.model->parameter_count(),
+               topts.precision == GemmPrecision::kBf16 ? "bf16 (float sums)" : "fp32");
   if (o.get_flag("profile")) topts.profile = &profile;
   Trainer trainer(*tm.model, topts);
   std::unique_ptr<Progress> progress;

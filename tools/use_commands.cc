@@ -53,6 +53,7 @@ int run_predict(const Options& o) {
   TrainedModel tm = load_model(o.get_string("model"));
   const Table table = read_for_model(o, tm, LabelPolicy::kOptional);
   const EncodedData data = tm.preprocessor.encode(table, {}, threads);
+  warm_up_gemm();  // oneDNN's one-time kernel generation, outside the scoring rate
   const auto t0 = std::chrono::steady_clock::now();
   const std::vector<float> probs = predict_probabilities(*tm.model, data, o.get_int("eval-batch-size"));
   const double predict_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();

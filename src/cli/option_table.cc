@@ -284,11 +284,13 @@ std::vector<OptionSpec> build_table() {
        .group = G::kTraining},
       {.name = "precision",
        .type = T::kEnum,
-       .default_value = "fp32",
-       .choices = {"fp32", "bf16"},
+       .default_value = "auto",
+       .choices = {"auto", "fp32", "bf16"},
        .help = "of the training steps' matrix products: bf16 rounds their inputs to bfloat16 "
-               "and sums in float (mixed precision, on the CPU's bf16 or AMX units); weights, "
-               "gradients, the optimizer, evaluation and prediction stay float",
+               "and sums in float (mixed precision, on the CPU's AMX or AVX-512-BF16 units; as "
+               "accurate as fp32 on the parity data); auto: bf16 where the CPU has such units, "
+               "else fp32. Weights, gradients, the optimizer, evaluation and prediction stay "
+               "float",
        .accepted_by = kTrain,
        .in_model = true,
        .group = G::kTraining},

@@ -8,8 +8,10 @@
 
 #include <atomic>
 #include <map>
+#include <mutex>
 #include <oneapi/dnnl/dnnl.hpp>
 #include <tuple>
+#include <vector>
 
 namespace deepcross {
 namespace {
@@ -189,6 +191,16 @@ void gemm<double>(Trans ta, Trans tb, double alpha, ConstMatrixView<double> a,
   if (m == 0 || n == 0) return;
   cblas_dgemm(CblasRowMajor, to_cblas(ta), to_cblas(tb), m, n, k, alpha, a.data, a.ld, b.data,
               b.ld, beta, c.data, c.ld);
+}
+
+void warm_up_gemm() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    constexpr int n = 64;  // 64³ multiply-adds: the oneDNN side of kOneDnnMinMacs
+    std::vector<float> a(n * n, 1.0f), c(n * n);
+    gemm<float>(Trans::kNo, Trans::kYes, 1.0f, ConstMatrixView<float>{a.data(), n, n},
+                ConstMatrixView<float>{a.data(), n, n}, 0.0f, MatrixView<float>{c.data(), n, n});
+  });
 }
 
 void set_blas_threads(int n) {

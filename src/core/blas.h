@@ -27,8 +27,9 @@ void gemm(Trans ta, Trans tb, T alpha, ConstMatrixView<T> a, ConstMatrixView<T> 
 // keep their own setting, kFp32 unless set.
 enum class GemmPrecision { kFp32, kBf16 };
 // bf16 GEMMs from this many multiply-adds on: below it, rounding both inputs costs more than
-// the faster products save (2048 x 32 x 64 ran as fast or slower; 2048 x 64 x 128 3x faster).
-constexpr double kBf16MinMacs = 1 << 23;
+// the faster products save. Set low on purpose: a float GEMM run between AMX ones was 3x
+// slower than alone (2048 x 64 → 32: 30 → 106 µs), in bf16 it takes 20 µs.
+constexpr double kBf16MinMacs = 1 << 20;
 GemmPrecision gemm_precision();
 void set_gemm_precision(GemmPrecision p);
 
@@ -76,6 +77,11 @@ void to_bf16(ConstMatrixView<float> src, MatrixView<Bf16> dst);
 // untouched, where this CPU has no bf16 matmul (see cpu_has_native_bf16()).
 bool gemm_bf16(Trans ta, Trans tb, ConstMatrixView<Bf16> a, ConstMatrixView<Bf16> b, float beta,
                MatrixView<float> c);
+
+// Runs one training-sized float GEMM so that oneDNN generates its kernels now (about 25 ms, once
+// per process, on the first such call) rather than inside the first timed scoring or the first
+// served request. Cheap after the first call.
+void warm_up_gemm();
 
 // Number of threads the BLAS may use (OpenBLAS on OpenMP: this also sets OpenMP's count).
 void set_blas_threads(int n);

@@ -63,6 +63,9 @@ void Embeddings<T>::share_weights_from(const Embeddings& source) {
 
 template <typename T>
 void Embeddings<T>::reserve(int max_batch) {
+  // An inference clone (shared weights) never runs backward: no gradient rows, whose index
+  // alone is a slot per table row (megabytes for the large fields, per scoring thread).
+  if (shared_) return;
   for (auto& t : tables_) t.grad.reserve(t.rows, t.width, std::min(t.rows, max_batch));
 }
 
@@ -90,6 +93,7 @@ void Embeddings<T>::forward(int batch, const T* x_num, const int32_t* x_cat,
 
 template <typename T>
 void Embeddings<T>::backward(int batch, const int32_t* x_cat, ConstMatrixView<T> dx0) {
+  DC_CHECK(shared_ == nullptr);  // inference clones have no gradients
   const int n_cat = static_cast<int>(tables_.size());
   // Each field is independent: parallel over fields, serial over the batch, so every row's
   // sum is taken in batch order (deterministic for any thread count).

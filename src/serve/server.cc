@@ -533,6 +533,7 @@ ScoringServer::ScoringServer(TrainedModel model, const ServeOptions& options) {
            options.idle_timeout_s >= 1 && options.keep_alive_requests >= 1 &&
            model.model != nullptr);
   set_blas_threads(1);
+  warm_up_gemm();  // the first request does not pay for oneDNN's kernel generation
   impl_ = std::make_unique<Impl>(std::move(model), options);
 }
 

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "core/blas.h"
 #include "e2e/cli_util.h"
 
 namespace deepcross::e2e {
@@ -63,6 +64,40 @@ TEST(PlantedCrosses, MatrixCrossLearnsThemAndEvalReproducesTheTestMetrics) {
   EXPECT_EQ(e["rows"], 5000);
   EXPECT_NEAR(e["auc"].get<double>(), t["test_auc"].get<double>(), 1e-6);
   EXPECT_NEAR(e["logloss"].get<double>(), t["test_logloss"].get<double>(), 1e-6);
+}
+
+// --precision bf16 (mixed-precision training GEMMs) learns as well as fp32 on the same files;
+// a CPU without bf16 units refuses it by name.
+TEST(PlantedCrosses, Bf16TrainingMatchesFp32) {
+  TempDir dir;
+  synth(dir, "all.tsv", 30000, 7);
+  const std::vector<std::string> all = split_lines(read_file(dir.file("all.tsv")));
+  write_file(dir.file("train.tsv"), join_lines({all.begin(), all.begin() + 20000}));
+  write_file(dir.file("valid.tsv"), join_lines({all.begin() + 20000, all.begin() + 25000}));
+  write_file(dir.file("test.tsv"), join_lines({all.begin() + 25000, all.end()}));
+  auto train = [&](const std::string& precision) {
+    return run_deepcross({"train", "--data", "train.tsv", "--valid", "valid.tsv", "--test",
+                          "test.tsv", "--model", precision + ".dcn", "--cross", "matrix",
+                          "--epochs", "5", "--batch-size", "512", "--threads", "1",
+                          "--precision", precision},
+                         in_dir(dir.path()));
+  };
+  const CliRun fp32 = train("fp32");
+  ASSERT_TRUE(succeeded(fp32));
+  EXPECT_NE(fp32.err.find("training products in fp32"), std::string::npos) << fp32.err;
+  const CliRun bf16 = train("bf16");
+  if (!cpu_has_native_bf16()) {
+    EXPECT_TRUE(failed_with(bf16, 2, "--precision"));
+    return;
+  }
+  ASSERT_TRUE(succeeded(bf16));
+  EXPECT_NE(bf16.err.find("training products in bf16"), std::string::npos) << bf16.err;
+  const double auc32 = parse_json_object(fp32.out)["test_auc"].get<double>();
+  const double auc16 = parse_json_object(bf16.out)["test_auc"].get<double>();
+  EXPECT_GT(auc16, 0.66);
+  EXPECT_NEAR(auc16, auc32, 0.01);
+  // The products did change: the two models differ.
+  EXPECT_FALSE(read_file(dir.file("fp32.dcn")) == read_file(dir.file("bf16.dcn")));
 }
 
 TEST(Synth, EqualOptionsGiveIdenticalFilesAndNoLabelDropsOnlyTheLabel) {
