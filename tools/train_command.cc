@@ -126,6 +126,9 @@ IngestedData ingest(const Options& o, const ReadOptions& layout, const Preproces
   const bool has_valid = o.is_set("valid"), has_test = o.is_set("test");
   Table data = read_checked({o.get_string("data")}, layout, "training data", &in.warnings);
   Table valid_table, test_table;
+  // Only the training data's fingerprint goes into the model: the other files are not hashed.
+  ReadOptions unhashed = layout;
+  unhashed.compute_sha256 = false;
   std::vector<uint32_t> train_rows, valid_rows, test_rows;
   if (has_valid && has_test) {
     train_rows = all_rows(data.rows);
@@ -139,10 +142,11 @@ IngestedData ingest(const Options& o, const ReadOptions& layout, const Preproces
     test_rows = std::move(s.test);
   }
   if (has_valid) {
-    valid_table = read_checked({o.get_string("valid")}, layout, "validation data", &in.warnings);
+    valid_table =
+        read_checked({o.get_string("valid")}, unhashed, "validation data", &in.warnings);
   }
   if (has_test) {
-    test_table = read_checked({o.get_string("test")}, layout, "test data", &in.warnings);
+    test_table = read_checked({o.get_string("test")}, unhashed, "test data", &in.warnings);
   }
   in.preprocessor = Preprocessor::fit(data, train_rows, po, &in.warnings);
   const Preprocessor& pre = in.preprocessor;

@@ -23,6 +23,7 @@ Table read_for_model(const Options& o, const TrainedModel& tm, LabelPolicy polic
   ReadOptions layout = tm.layout;
   layout.label_policy = policy;
   layout.threads = thread_count(o);
+  layout.compute_sha256 = false;  // only the training data's fingerprint is kept (in the model)
   return read_checked({o.get_string("data")}, layout, "data");
 }
 
