@@ -30,6 +30,15 @@ void check_shapes(Trans ta, Trans tb, ConstMatrixView<T> a, ConstMatrixView<T> b
 }
 
 thread_local GemmPrecision t_precision = GemmPrecision::kFp32;
+thread_local int t_library_depth = 0;
+
+// Marks a call into a library for inside_blas_library().
+struct InLibrary {
+  InLibrary() { ++t_library_depth; }
+  ~InLibrary() { --t_library_depth; }
+  InLibrary(const InLibrary&) = delete;
+  InLibrary& operator=(const InLibrary&) = delete;
+};
 
 using Bf16Key = std::tuple<int, int, int, bool, bool, int, int, int, bool>;
 
@@ -97,8 +106,12 @@ bool try_gemm_bf16(int m, int n, int k, bool ta, bool tb, const Bf16* a, int lda
   g.a.set_data_handle(const_cast<Bf16*>(a));
   g.b.set_data_handle(const_cast<Bf16*>(b));
   g.c.set_data_handle(c);
-  g.matmul.execute(stream, {{DNNL_ARG_SRC, g.a}, {DNNL_ARG_WEIGHTS, g.b}, {DNNL_ARG_DST, g.c}});
-  stream.wait();
+  InLibrary library;
+  // The C call takes the arguments from the stack (the C++ one builds a map: an allocation).
+  const dnnl_exec_arg_t args[] = {
+      {DNNL_ARG_SRC, g.a.get()}, {DNNL_ARG_WEIGHTS, g.b.get()}, {DNNL_ARG_DST, g.c.get()}};
+  DC_CHECK(dnnl_primitive_execute(g.matmul.get(), stream.get(), 3, args) == dnnl_success);
+  DC_CHECK(dnnl_stream_wait(stream.get()) == dnnl_success);
   return true;
 }
 
@@ -143,6 +156,7 @@ bool gemm_bf16(Trans ta, Trans tb, ConstMatrixView<Bf16> a, ConstMatrixView<Bf16
 }
 
 GemmPrecision gemm_precision() { return t_precision; }
+bool inside_blas_library() { return t_library_depth > 0; }
 void set_gemm_precision(GemmPrecision p) { t_precision = p; }
 
 bool cpu_has_native_bf16() {
@@ -172,6 +186,7 @@ void gemm<float>(Trans ta, Trans tb, float alpha, ConstMatrixView<float> a,
       return;
     }
   }
+  InLibrary library;
   if (macs >= kOneDnnMinMacs) {
     const dnnl_status_t st =
         dnnl_sgemm(ta == Trans::kYes ? 'T' : 'N', tb == Trans::kYes ? 'T' : 'N', m, n, k, alpha,

@@ -83,6 +83,11 @@ bool gemm_bf16(Trans ta, Trans tb, ConstMatrixView<Bf16> a, ConstMatrixView<Bf16
 // served request. Cheap after the first call.
 void warm_up_gemm();
 
+// True while this thread is inside a call into a BLAS library (oneDNN, OpenBLAS): their
+// internal allocations (oneDNN builds an execution context per call) are theirs, and the
+// no-allocation test leaves them out with this.
+bool inside_blas_library();
+
 // Number of threads the BLAS may use (OpenBLAS on OpenMP: this also sets OpenMP's count).
 void set_blas_threads(int n);
 int blas_threads();
