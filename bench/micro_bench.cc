@@ -56,13 +56,32 @@ CrossType cross_arg(int64_t i) {
 
 void set_threads(benchmark::State& state) { set_blas_threads(static_cast<int>(state.range(1))); }
 
-// One full training step: forward (training), loss, backward, Adam (exact: the default).
+// The GEMM precision of argument 2 (0 fp32, 1 bf16), or false (the run skipped) where the CPU
+// has no bf16 units.
+bool set_precision(benchmark::State& state) {
+  const bool bf16 = state.range(2) == 1;
+  if (bf16 && !cpu_has_native_bf16()) {
+    state.SkipWithError("this CPU has no bf16 dot products");
+    return false;
+  }
+  set_gemm_precision(bf16 ? GemmPrecision::kBf16 : GemmPrecision::kFp32);
+  return true;
+}
+
+std::string precision_label(benchmark::State& state) {
+  return state.range(2) == 1 ? ", bf16" : ", fp32";
+}
+
+// One full training step: forward (training), loss, backward, Adam (lazy: the CLI's default).
 void BM_TrainStep(benchmark::State& state) {
   set_threads(state);
+  if (!set_precision(state)) return;
   const ModelConfig c = criteo_config(cross_arg(state.range(0)));
   Model<float> model(c, 1);
   model.reserve(kBatch);
-  Adam<float> opt(model, AdamOptions{});
+  AdamOptions adam;
+  adam.mode = OptimizerMode::kLazy;
+  Adam<float> opt(model, adam);
   Data d(c, kBatch, 2);
   const Batch<float> b{kBatch, d.x_num.data(), d.x_cat.data(), d.labels.data()};
   for (auto _ : state) {
@@ -70,12 +89,15 @@ void BM_TrainStep(benchmark::State& state) {
     opt.step();
   }
   state.SetItemsProcessed(state.iterations() * kBatch);
-  state.SetLabel(std::string(to_string(c.cross)) + ", D=" + std::to_string(model.input_width()));
+  state.SetLabel(std::string(to_string(c.cross)) + ", D=" + std::to_string(model.input_width()) +
+                 precision_label(state));
+  set_gemm_precision(GemmPrecision::kFp32);
 }
 
 // Forward and backward of the cross network alone.
 void BM_CrossForwardBackward(benchmark::State& state) {
   set_threads(state);
+  if (!set_precision(state)) return;
   const ModelConfig c = criteo_config(cross_arg(state.range(0)));
   const int D = input_width(c);
   ParamStore<float> store;
@@ -94,7 +116,9 @@ void BM_CrossForwardBackward(benchmark::State& state) {
     benchmark::DoNotOptimize(dx0.data());
   }
   state.SetItemsProcessed(state.iterations() * kBatch);
-  state.SetLabel(std::string(to_string(c.cross)) + ", D=" + std::to_string(D));
+  state.SetLabel(std::string(to_string(c.cross)) + ", D=" + std::to_string(D) +
+                 precision_label(state));
+  set_gemm_precision(GemmPrecision::kFp32);
 }
 
 // Evaluation-mode forward (batch prediction).
@@ -170,9 +194,11 @@ void BM_Parse(benchmark::State& state) {
   state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * text.size()));
 }
 
+// Cross type, threads, precision (0 fp32, 1 bf16).
 void cross_args(benchmark::internal::Benchmark* b) {
   for (int t : {0, 1, 2, 3})
-    for (int th : {1, 2}) b->Args({t, th});
+    for (int th : {1, 2})
+      for (int p : {0, 1}) b->Args({t, th, p});
 }
 
 BENCHMARK(BM_TrainStep)->Apply(cross_args)->Unit(benchmark::kMillisecond)->UseRealTime();
