@@ -234,6 +234,8 @@ int run_train(const Options& o) {
   }
   StepProfile profile;
   TrainerOptions topts = trainer_options(o);
+  // The model's configuration records the precision the products had, not "auto".
+  tm.options["precision"] = topts.precision == GemmPrecision::kBf16 ? "bf16" : "fp32";
   std::fprintf(stderr, "model: %s cross, %s, D = %d, %zu parameters; training products in %s\n",
                std::string(to_string(tm.config.cross)).c_str(),
                std::string(to_string(tm.config.structure)).c_str(), tm.model->input_width(),

@@ -85,6 +85,13 @@ TEST(PlantedCrosses, Bf16TrainingMatchesFp32) {
   const CliRun fp32 = train("fp32");
   ASSERT_TRUE(succeeded(fp32));
   EXPECT_NE(fp32.err.find("training products in fp32"), std::string::npos) << fp32.err;
+  const CliRun automatic = train("auto");
+  ASSERT_TRUE(succeeded(automatic));
+  const CliRun auto_info = run_deepcross({"info", "--model", "auto.dcn"}, in_dir(dir.path()));
+  ASSERT_TRUE(succeeded(auto_info));
+  EXPECT_EQ(parse_json_object(auto_info.out)["config"]["precision"],
+            cpu_has_native_bf16() ? "bf16" : "fp32")
+      << auto_info.out;
   const CliRun bf16 = train("bf16");
   if (!cpu_has_native_bf16()) {
     EXPECT_TRUE(failed_with(bf16, 2, "--precision"));
@@ -98,6 +105,10 @@ TEST(PlantedCrosses, Bf16TrainingMatchesFp32) {
   EXPECT_NEAR(auc16, auc32, 0.01);
   // The products did change: the two models differ.
   EXPECT_FALSE(read_file(dir.file("fp32.dcn")) == read_file(dir.file("bf16.dcn")));
+  // And the model says which it was, for "auto" too (resolved on this CPU).
+  const CliRun info = run_deepcross({"info", "--model", "bf16.dcn"}, in_dir(dir.path()));
+  ASSERT_TRUE(succeeded(info));
+  EXPECT_EQ(parse_json_object(info.out)["config"]["precision"], "bf16") << info.out;
 }
 
 TEST(Synth, EqualOptionsGiveIdenticalFilesAndNoLabelDropsOnlyTheLabel) {
