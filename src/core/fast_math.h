@@ -7,6 +7,7 @@
 //   otherwise:    tanh x = sign(x) (1 − e) / (1 + e),  e = exp(−2|x|)
 //   exp(y), y ≤ 0: y = n ln2 + r, |r| ≤ ln2/2;  exp(r) by its Taylor polynomial to degree 7
 //   (error < 2e-9), times 2ⁿ built in the exponent bits; y < −87 gives 0 (tanh = ±1 there).
+//   NaN stays NaN, ±∞ gives ±1 (a fuzzed model with NaN weights once hit undefined behaviour).
 // double arrays use std::tanh (they serve the finite-difference checks, not speed).
 #pragma once
 
@@ -30,9 +31,10 @@ inline void tanh_inplace(float* x, size_t n) {
     const float s = v * v;
     const float small =
         v * (1.0f + s * (-1.0f / 3 + s * (2.0f / 15 + s * (-17.0f / 315 + s * (62.0f / 2835)))));
-    // exp(−2|x|) for the rest; y is clamped so 2ⁿ stays a normal float.
+    // exp(−2|x|) for the rest; y is clamped so 2ⁿ stays a normal float (written so that a NaN
+    // clamps too: converting a NaN k to an integer below would be undefined).
     float y = -2.0f * a;
-    y = y < -87.0f ? -87.0f : y;
+    y = y >= -87.0f ? y : -87.0f;
     const float k = std::nearbyint(y * 1.44269504088896341f);
     const float r = y - k * 0.693145751953125f - k * 1.42860682030941723e-6f;
     const float p =
@@ -44,6 +46,7 @@ inline void tanh_inplace(float* x, size_t n) {
     const float e = p * scale;
     float big = (1.0f - e) / (1.0f + e);
     big = v < 0 ? -big : big;
+    big = a >= 0.125f ? big : v;  // a NaN compares false both ways: it stays NaN
     x[i] = a < 0.125f ? small : big;
   }
 }

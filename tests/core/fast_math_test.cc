@@ -31,6 +31,29 @@ TEST(FastTanh, MatchesStdTanh) {
   for (size_t i = 0; i < xs.size(); ++i) EXPECT_EQ(neg[i], -y[i]) << xs[i];
 }
 
+// Found by model_fuzz (a model file with NaN weights, scored): NaN reached an integer
+// conversion, undefined behaviour that UBSan reports. NaN must come out NaN, ±∞ as ±1, in
+// every lane of a vector (so several of each, between ordinary values).
+TEST(FastTanh, NanStaysNanAndInfinitiesSaturate) {
+  const float nan = std::numeric_limits<float>::quiet_NaN();
+  const float inf = std::numeric_limits<float>::infinity();
+  std::vector<float> x;
+  for (int i = 0; i < 40; ++i) {
+    x.push_back(i % 4 == 0 ? nan : i % 4 == 1 ? inf : i % 4 == 2 ? -inf : 0.5f * i);
+  }
+  std::vector<float> y = x;
+  tanh_inplace(y.data(), y.size());
+  for (size_t i = 0; i < x.size(); ++i) {
+    if (std::isnan(x[i])) {
+      EXPECT_TRUE(std::isnan(y[i])) << i;
+    } else if (std::isinf(x[i])) {
+      EXPECT_EQ(y[i], x[i] > 0 ? 1.0f : -1.0f) << i;
+    } else {
+      EXPECT_NEAR(y[i], std::tanh(x[i]), 3e-7) << i;
+    }
+  }
+}
+
 TEST(FastTanh, DoubleIsStdTanh) {
   double v[3] = {-1.5, 0.25, 3.0};
   tanh_inplace(v, 3);
