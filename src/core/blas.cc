@@ -127,22 +127,22 @@ ConstMatrixView<Bf16> bf16_copy(ConstMatrixView<float> src, std::vector<Bf16>& s
 
 }  // namespace
 
+void to_bf16_row(const float* __restrict s, Bf16* __restrict d, int n) {
+  int j = 0;
+#if defined(__AVX512BF16__)
+  for (; j + 16 <= n; j += 16) {
+    const __m256bh v = _mm512_cvtneps_pbh(_mm512_loadu_ps(s + j));
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(d + j), reinterpret_cast<const __m256i&>(v));
+  }
+#endif
+  for (; j < n; ++j) d[j] = float_to_bf16(s[j]);
+}
+
 void to_bf16(ConstMatrixView<float> src, MatrixView<Bf16> dst) {
   DC_CHECK(src.rows == dst.rows && src.cols == dst.cols);
   const int cols = src.cols;
 #pragma omp parallel for schedule(static) if (static_cast<size_t>(src.rows) * cols >= (1 << 17))
-  for (int r = 0; r < src.rows; ++r) {
-    const float* __restrict s = src.row(r);
-    Bf16* __restrict d = dst.row(r);
-    int j = 0;
-#if defined(__AVX512BF16__)
-    for (; j + 16 <= cols; j += 16) {
-      const __m256bh v = _mm512_cvtneps_pbh(_mm512_loadu_ps(s + j));
-      _mm256_storeu_si256(reinterpret_cast<__m256i*>(d + j), reinterpret_cast<const __m256i&>(v));
-    }
-#endif
-    for (; j < cols; ++j) d[j] = float_to_bf16(s[j]);
-  }
+  for (int r = 0; r < src.rows; ++r) to_bf16_row(src.row(r), dst.row(r), cols);
 }
 
 bool gemm_bf16(Trans ta, Trans tb, ConstMatrixView<Bf16> a, ConstMatrixView<Bf16> b, float beta,

@@ -70,6 +70,9 @@ inline float bf16_to_float(Bf16 x) {
   return out;
 }
 
+// d[0..n) = s[0..n) rounded to bf16 (vectorised where the CPU converts natively).
+void to_bf16_row(const float* s, Bf16* d, int n);
+
 // dst = src rounded to bf16 (same shape; on all threads when large).
 void to_bf16(ConstMatrixView<float> src, MatrixView<Bf16> dst);
 

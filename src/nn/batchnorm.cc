@@ -131,7 +131,7 @@ void BatchNorm<T>::forward_eval(ConstMatrixView<T> x, const T* bias, MatrixView<
 
 template <typename T>
 void BatchNorm<T>::backward(MatrixView<T> dy, const RowFn& dy_row, MatrixView<T> dx,
-                            T* bias_grad) {
+                            T* bias_grad, const RowFn& dx_done) {
   const int B = batch_;
   DC_CHECK(dy.rows == B && dx.rows == B);
   T* dgamma = store_->grad(gamma_);
@@ -168,11 +168,12 @@ void BatchNorm<T>::backward(MatrixView<T> dy, const RowFn& dy_row, MatrixView<T>
   const T* __restrict pa = a.data();
   const T* __restrict p1 = c1.data();
   const T* __restrict p2 = c2.data();
-  const auto dx_row = [=](int b) {
+  const auto dx_row = [=, &dx_done](int b) {
     const T* __restrict g = dy.row(b);
     const T* __restrict h = xhat.row(b);
     T* __restrict o = dx.row(b);
     for (int j = 0; j < n; ++j) o[j] = pa[j] * (g[j] - p1[j] - h[j] * p2[j]);
+    if (dx_done) dx_done(b, o);
     return o;
   };
   if (bias_grad) {

@@ -45,8 +45,10 @@ class BatchNorm {
   void forward_eval(ConstMatrixView<T> x, const T* bias, MatrixView<T> y,
                     const RowFn& epilogue = {}) const;
   // dy_row(b, dy.row(b)) writes row b of ∂L/∂y (dy is its B x n storage; without dy_row dy
-  // already holds it); then dx = ∂L/∂x, and bias_grad[j] += Σ_b dx[b, j] when bias_grad is set.
-  void backward(MatrixView<T> dy, const RowFn& dy_row, MatrixView<T> dx, T* bias_grad);
+  // already holds it); then dx = ∂L/∂x, and bias_grad[j] += Σ_b dx[b, j] when bias_grad is set;
+  // dx_done(b, dx.row(b)) runs on each finished row of dx (if set).
+  void backward(MatrixView<T> dy, const RowFn& dy_row, MatrixView<T> dx, T* bias_grad,
+                const RowFn& dx_done = {});
 
   const std::string& name() const { return name_; }
   Buffer<T>& running_mean() { return running_mean_; }

@@ -31,6 +31,8 @@ class Linear {
   // bias_grad, db is left to the caller (BatchNorm's backward sums it in its last pass).
   void backward(ConstMatrixView<T> x, ConstMatrixView<T> dy, MatrixView<T> dx,
                 bool accumulate_dx = false, bool bias_grad = true);
+  MatrixView<T> weight() const { return store_->matrix(w_); }            // out x in
+  MatrixView<T> weight_grad() const { return store_->grad_matrix(w_); }  // out x in
   const T* bias() const { return store_->value(b_); }
   T* bias_grad() { return store_->grad(b_); }
 

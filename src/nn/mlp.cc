@@ -1,7 +1,9 @@
 #include "nn/mlp.h"
 
 #include <algorithm>
+#include <type_traits>
 
+#include "core/blas.h"
 #include "core/ops.h"
 
 namespace deepcross {
@@ -41,10 +43,51 @@ void Mlp<T>::reserve(int max_batch) {
     b.out.resize(n);
     if (dropout_ > 0) b.mask.resize(n);
     b.bn->reserve(max_batch);
+    if constexpr (std::is_same_v<T, float>) {
+      // bf16 copies for mixed-precision training steps (see forward).
+      const int in = i == 0 ? in_ : hidden_[i - 1];
+      b.in16.resize(static_cast<size_t>(max_batch) * in);
+      b.w16.resize(static_cast<size_t>(in) * hidden_[i]);
+      b.dl16.resize(n);
+    }
     widest = std::max(widest, hidden_[i]);
   }
   grad_a_.resize(static_cast<size_t>(max_batch) * widest);
   grad_b_.resize(static_cast<size_t>(max_batch) * widest);
+}
+
+template <typename T>
+bool Mlp<T>::linear_forward_bf16(size_t i, ConstMatrixView<T> h, MatrixView<T> lin) {
+  if constexpr (std::is_same_v<T, float>) {
+    Block& blk = blocks_[i];
+    const int B = h.rows, in = h.cols, n = hidden_[i];
+    MatrixView<Bf16> in16{blk.in16.data(), B, in}, w16{blk.w16.data(), n, in};
+    if (i == 0) to_bf16(h, in16);  // later layers' inputs come from the epilogue above them
+    to_bf16(blk.linear->weight(), w16);
+    return gemm_bf16(Trans::kNo, Trans::kYes, in16, w16, 0.0f, lin);
+  } else {
+    return false;
+  }
+}
+
+template <typename T>
+bool Mlp<T>::linear_backward_bf16(size_t i, MatrixView<T> dl, MatrixView<T> dx, bool accumulate) {
+  if constexpr (std::is_same_v<T, float>) {
+    Block& blk = blocks_[i];
+    const int B = dl.rows, n = dl.cols, in = i == 0 ? in_ : hidden_[i - 1];
+    ConstMatrixView<Bf16> dl16{blk.dl16.data(), B, n}, in16{blk.in16.data(), B, in},
+        w16{blk.w16.data(), n, in};
+    // dW += dlᵀ x;  dx = dl W (or += with accumulate). Either falls back to float whole.
+    if (!gemm_bf16(Trans::kYes, Trans::kNo, dl16, in16, 1.0f, blk.linear->weight_grad())) {
+      return false;
+    }
+    if (dx.data != nullptr) {
+      DC_CHECK(gemm_bf16(Trans::kNo, Trans::kNo, dl16, w16, accumulate ? 1.0f : 0.0f, dx));
+    }
+    return true;
+  } else {
+    return false;
+  }
 }
 
 template <typename T>
@@ -57,20 +100,28 @@ MatrixView<T> Mlp<T>::forward(ConstMatrixView<T> x, Mode mode, uint64_t dropout_
   const bool drop = mode == Mode::kTrain && dropout_ > 0;
   const T keep_scale = static_cast<T>(1.0 / (1.0 - dropout_));
   const uint32_t drop_threshold = static_cast<uint32_t>(std::min(dropout_ * 4294967296.0, 4294967295.0));
+  // Mixed precision (a training step in bf16 mode, float only): a layer whose products are
+  // large enough for bf16 (B · in · out ≥ kBf16MinMacs, the same rule as gemm's) keeps bf16
+  // copies of its input, weight and BN input gradient, each rounded once and used by both of
+  // the products that read it; the previous layer's epilogue writes this layer's input copy.
+  // The same bf16 values and products as gemm's own rounding: the same bits.
+  for (size_t i = 0; i < blocks_.size(); ++i) {
+    const int in = i == 0 ? in_ : hidden_[i - 1];
+    blocks_[i].bf16 = std::is_same_v<T, float> && bf16_copies_ && mode == Mode::kTrain &&
+                      gemm_precision() == GemmPrecision::kBf16 &&
+                      static_cast<double>(B) * in * hidden_[i] >= kBf16MinMacs;
+  }
   for (size_t i = 0; i < blocks_.size(); ++i) {
     Block& blk = blocks_[i];
     const int n = hidden_[i];
     MatrixView<T> lin{blk.lin.data(), B, n}, norm{blk.norm.data(), B, n}, out{blk.out.data(), B, n};
     MatrixView<T> mask{blk.mask.data(), B, n};
+    Bf16* next16 = i + 1 < blocks_.size() && blocks_[i + 1].bf16 ? blocks_[i + 1].in16.data()
+                                                                  : nullptr;
     // ReLU and dropout on each row of the BN output, in BatchNorm's normalising pass.
     // Captured by value: copies the compiler can keep in registers (through references, the
     // stores to o and m might alias them, and the loops would not vectorise).
-    const auto relu_dropout = [=](int b, T* __restrict s) {
-      T* __restrict o = out.row(b);
-      if (!drop) {
-        for (int j = 0; j < n; ++j) o[j] = s[j] > T(0) ? s[j] : T(0);
-        return;
-      }
+    const auto dropout_row = [=](int b, const T* __restrict s, T* __restrict o) {
       // Counter-based: unit j of this row draws u = hash32(key + j·φ) with a key per step,
       // layer and row; dropped when u < p · 2³². A sequential generator cost 1.6 ms of a
       // 14 ms vector-cross step; this loop vectorises (16 units per instruction).
@@ -93,8 +144,23 @@ MatrixView<T> Mlp<T>::forward(ConstMatrixView<T> x, Mode mode, uint64_t dropout_
       }
       for (int j = 0; j < n; ++j) o[j] = (s[j] > T(0) ? s[j] : T(0)) * m[j];
     };
+    const auto relu_dropout = [=](int b, T* __restrict s) {
+      T* __restrict o = out.row(b);
+      if (!drop) {
+        for (int j = 0; j < n; ++j) o[j] = s[j] > T(0) ? s[j] : T(0);
+      } else {
+        dropout_row(b, s, o);
+      }
+      if constexpr (std::is_same_v<T, float>) {
+        if (next16) to_bf16_row(o, next16 + static_cast<size_t>(b) * n, n);
+      }
+    };
+
     // The Linear's bias is added inside BatchNorm's passes (it only moves the mean).
-    blk.linear->forward(h, lin, /*add_bias=*/false);
+    if (!(blk.bf16 && linear_forward_bf16(i, h, lin))) {
+      blk.bf16 = false;
+      blk.linear->forward(h, lin, /*add_bias=*/false);
+    }
     if (mode == Mode::kTrain) {
       blk.bn->forward_train(lin, blk.linear->bias(), norm, relu_dropout);
     } else {
@@ -127,16 +193,23 @@ void Mlp<T>::backward(ConstMatrixView<T> dh, MatrixView<T> dx, bool accumulate_d
         for (int j = 0; j < n; ++j) o[j] = s[j] > T(0) ? g[j] : T(0);
       }
     };
-    blk.bn->backward(dn, relu_dropout_backward, dl, blk.linear->bias_grad());
+    Bf16* dl16 = nullptr;
+    if constexpr (std::is_same_v<T, float>) {
+      if (blk.bf16) dl16 = blk.dl16.data();
+    }
+    const auto round_dl = [=](int b, T* __restrict o) {
+      if constexpr (std::is_same_v<T, float>) to_bf16_row(o, dl16 + static_cast<size_t>(b) * n, n);
+    };
+    blk.bn->backward(dn, relu_dropout_backward, dl, blk.linear->bias_grad(),
+                     dl16 ? typename BatchNorm<T>::RowFn(round_dl) : typename BatchNorm<T>::RowFn());
     ConstMatrixView<T> below =
         i == 0 ? input_ : ConstMatrixView<T>{blocks_[i - 1].out.data(), B, hidden_[i - 1]};
-    if (i == 0) {
-      blk.linear->backward(below, dl, dx, accumulate_dx, /*bias_grad=*/false);
-    } else {
-      MatrixView<T> dprev{grad_a_.data(), B, hidden_[i - 1]};
-      blk.linear->backward(below, dl, dprev, false, /*bias_grad=*/false);
-      grad_out = dprev;
+    MatrixView<T> dbelow = i == 0 ? dx : MatrixView<T>{grad_a_.data(), B, hidden_[i - 1]};
+    const bool accumulate = i == 0 && accumulate_dx;
+    if (!(dl16 && linear_backward_bf16(i, dl, dbelow, accumulate))) {
+      blk.linear->backward(below, dl, dbelow, accumulate, /*bias_grad=*/false);
     }
+    if (i > 0) grad_out = dbelow;
   }
 }
 

@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "core/blas.h"
 #include "core/rng.h"
 #include "core/tensor.h"
 #include "nn/batchnorm.h"
@@ -36,6 +37,10 @@ class Mlp {
   // dh (B x out) → dx (B x in); dx is written (or added to, with accumulate).
   void backward(ConstMatrixView<T> dh, MatrixView<T> dx, bool accumulate_dx = false);
 
+  // Off: bf16 training steps round each product's operands inside gemm instead of keeping
+  // the layers' bf16 copies (the same bits, slower; for the test that says so).
+  void set_bf16_copies(bool on) { bf16_copies_ = on; }
+
   std::vector<BatchNorm<T>*> batch_norms();
   std::vector<const BatchNorm<T>*> batch_norms() const;
 
@@ -44,7 +49,15 @@ class Mlp {
     std::unique_ptr<Linear<T>> linear;
     std::unique_ptr<BatchNorm<T>> bn;
     Buffer<T> lin, norm, out, mask;  // B x h each (mask only with dropout)
+    // Mixed precision (float only): bf16 copies of the input (B x in), the weight (h x in)
+    // and the BN input gradient (B x h); bf16: this step's products used them.
+    std::vector<Bf16> in16, w16, dl16;
+    bool bf16 = false;
   };
+  // The layer's products on the bf16 copies; false (nothing written) where oneDNN has no bf16
+  // matmul, and the caller computes them in float.
+  bool linear_forward_bf16(size_t i, ConstMatrixView<T> h, MatrixView<T> lin);
+  bool linear_backward_bf16(size_t i, MatrixView<T> dl, MatrixView<T> dx, bool accumulate);
   int in_;
   std::vector<int> hidden_;
   double dropout_;
@@ -53,6 +66,7 @@ class Mlp {
   Buffer<T> grad_a_, grad_b_;  // B x max(h): ping-pong gradient scratch
   int batch_ = 0;
   int max_batch_ = 0;
+  bool bf16_copies_ = true;
 };
 
 }  // namespace deepcross
