@@ -71,7 +71,7 @@ uint32_t StringInterner::intern(std::string_view s, uint64_t hash) {
 }
 
 void StringInterner::reserve(size_t n) {
-  size_t capacity = slots_.empty() ? 64 : slots_.size();
+  size_t capacity = slots_.empty() ? 16 : slots_.size();
   while (capacity < 2 * (n + 1)) capacity *= 2;
   if (capacity > slots_.size()) rehash(capacity);
   hashes_.reserve(n);
