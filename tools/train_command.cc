@@ -51,13 +51,14 @@ TrainerOptions trainer_options(const Options& o) {
   t.adam.mode =
       o.get_string("optimizer-mode") == "lazy" ? OptimizerMode::kLazy : OptimizerMode::kExact;
   const std::string& precision = o.get_string("precision");
-  t.precision = precision == "bf16" || (precision == "auto" && cpu_has_native_bf16())
-                    ? GemmPrecision::kBf16
-                    : GemmPrecision::kFp32;
-  if (t.precision == GemmPrecision::kBf16 && !cpu_has_native_bf16()) {
+  const bool native_bf16 = cpu_has_native_bf16();
+  if (precision == "bf16" && !native_bf16) {
     throw UsageError("bf16 needs a CPU with bf16 dot products (AVX-512-BF16 or AMX); use fp32",
                      "--precision");
   }
+  t.precision = precision == "bf16" || (precision == "auto" && native_bf16)
+                    ? GemmPrecision::kBf16
+                    : GemmPrecision::kFp32;
   t.seed = static_cast<uint64_t>(o.get_int("seed"));
   t.eval_batch_size = o.get_int("eval-batch-size");
   return t;

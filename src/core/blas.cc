@@ -156,6 +156,10 @@ bool gemm_bf16(Trans ta, Trans tb, ConstMatrixView<Bf16> a, ConstMatrixView<Bf16
 }
 
 GemmPrecision gemm_precision() { return t_precision; }
+bool bf16_products(double macs) {
+  return t_precision == GemmPrecision::kBf16 && macs >= kBf16MinMacs &&
+         !g_bf16_unavailable.load(std::memory_order_relaxed);
+}
 bool inside_blas_library() { return t_library_depth > 0; }
 void set_gemm_precision(GemmPrecision p) { t_precision = p; }
 
@@ -177,8 +181,7 @@ void gemm<float>(Trans ta, Trans tb, float alpha, ConstMatrixView<float> a,
   check_shapes(ta, tb, a, b, c, &m, &n, &k);
   if (m == 0 || n == 0) return;
   const double macs = static_cast<double>(m) * n * k;
-  if (t_precision == GemmPrecision::kBf16 && macs >= kBf16MinMacs && alpha == 1.0f &&
-      (beta == 0.0f || beta == 1.0f) && !g_bf16_unavailable.load(std::memory_order_relaxed)) {
+  if (alpha == 1.0f && (beta == 0.0f || beta == 1.0f) && bf16_products(macs)) {
     thread_local std::vector<Bf16> a_scratch, b_scratch;
     const ConstMatrixView<Bf16> a16 = bf16_copy(a, a_scratch), b16 = bf16_copy(b, b_scratch);
     if (try_gemm_bf16(m, n, k, ta == Trans::kYes, tb == Trans::kYes, a16.data, a16.ld, b16.data,

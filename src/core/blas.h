@@ -32,6 +32,9 @@ enum class GemmPrecision { kFp32, kBf16 };
 constexpr double kBf16MinMacs = 1 << 20;
 GemmPrecision gemm_precision();
 void set_gemm_precision(GemmPrecision p);
+// Whether a float GEMM of `macs` multiply-adds (alpha 1, beta 0 or 1) runs in bf16 on this
+// thread now: bf16 precision, at least kBf16MinMacs, and oneDNN not found without bf16 matmul.
+bool bf16_products(double macs);
 
 // Whether this CPU has native bf16 dot products (AVX-512-BF16 or AMX), as oneDNN sees it.
 bool cpu_has_native_bf16();

@@ -45,9 +45,8 @@ void Mlp<T>::reserve(int max_batch) {
     b.bn->reserve(max_batch);
     if constexpr (std::is_same_v<T, float>) {
       // bf16 copies for mixed-precision training steps (see forward).
-      const int in = i == 0 ? in_ : hidden_[i - 1];
-      b.in16.resize(static_cast<size_t>(max_batch) * in);
-      b.w16.resize(static_cast<size_t>(in) * hidden_[i]);
+      b.in16.resize(static_cast<size_t>(max_batch) * layer_in(i));
+      b.w16.resize(static_cast<size_t>(layer_in(i)) * hidden_[i]);
       b.dl16.resize(n);
     }
     widest = std::max(widest, hidden_[i]);
@@ -74,7 +73,7 @@ template <typename T>
 bool Mlp<T>::linear_backward_bf16(size_t i, MatrixView<T> dl, MatrixView<T> dx, bool accumulate) {
   if constexpr (std::is_same_v<T, float>) {
     Block& blk = blocks_[i];
-    const int B = dl.rows, n = dl.cols, in = i == 0 ? in_ : hidden_[i - 1];
+    const int B = dl.rows, n = dl.cols, in = layer_in(i);
     ConstMatrixView<Bf16> dl16{blk.dl16.data(), B, n}, in16{blk.in16.data(), B, in},
         w16{blk.w16.data(), n, in};
     // dW += dlᵀ x;  dx = dl W (or += with accumulate). Either falls back to float whole.
@@ -101,15 +100,13 @@ MatrixView<T> Mlp<T>::forward(ConstMatrixView<T> x, Mode mode, uint64_t dropout_
   const T keep_scale = static_cast<T>(1.0 / (1.0 - dropout_));
   const uint32_t drop_threshold = static_cast<uint32_t>(std::min(dropout_ * 4294967296.0, 4294967295.0));
   // Mixed precision (a training step in bf16 mode, float only): a layer whose products are
-  // large enough for bf16 (B · in · out ≥ kBf16MinMacs, the same rule as gemm's) keeps bf16
+  // large enough for bf16 (bf16_products: the rule gemm itself applies) keeps bf16
   // copies of its input, weight and BN input gradient, each rounded once and used by both of
   // the products that read it; the previous layer's epilogue writes this layer's input copy.
   // The same bf16 values and products as gemm's own rounding: the same bits.
   for (size_t i = 0; i < blocks_.size(); ++i) {
-    const int in = i == 0 ? in_ : hidden_[i - 1];
     blocks_[i].bf16 = std::is_same_v<T, float> && bf16_copies_ && mode == Mode::kTrain &&
-                      gemm_precision() == GemmPrecision::kBf16 &&
-                      static_cast<double>(B) * in * hidden_[i] >= kBf16MinMacs;
+                      bf16_products(static_cast<double>(B) * layer_in(i) * hidden_[i]);
   }
   for (size_t i = 0; i < blocks_.size(); ++i) {
     Block& blk = blocks_[i];

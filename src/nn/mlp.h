@@ -58,6 +58,7 @@ class Mlp {
   // matmul, and the caller computes them in float.
   bool linear_forward_bf16(size_t i, ConstMatrixView<T> h, MatrixView<T> lin);
   bool linear_backward_bf16(size_t i, MatrixView<T> dl, MatrixView<T> dx, bool accumulate);
+  int layer_in(size_t i) const { return i == 0 ? in_ : hidden_[i - 1]; }  // block i's input width
   int in_;
   std::vector<int> hidden_;
   double dropout_;

@@ -89,6 +89,11 @@ template <typename T>
 void Adam<T>::step() {
   ++t_;
   const AdamStep<T> s(options_, t_);
+  // Values [at, at + len) of the dense store: a piece of either mode's parallel loop.
+  const auto dense_part = [&](size_t at, size_t len) {
+    s.apply(dense_->values().data() + at, dense_->grads().data() + at, m_.data() + at,
+            v_.data() + at, len);
+  };
 
   if (options_.mode == OptimizerMode::kExact) {
     // Every value, every step: torch's dense Adam, nn.Embedding included (untouched rows have a
@@ -101,9 +106,7 @@ void Adam<T>::step() {
     for (int p = 0; p < count; ++p) {
       const Piece& piece = pieces_[p];
       if (piece.table < 0) {
-        const size_t at = piece.begin, len = piece.end - piece.begin;
-        s.apply(dense_->values().data() + at, dense_->grads().data() + at, m_.data() + at,
-                v_.data() + at, len);
+        dense_part(piece.begin, piece.end - piece.begin);
         continue;
       }
       EmbeddingTable<T>& tab = (*tables_)[piece.table];
@@ -144,9 +147,8 @@ void Adam<T>::step() {
 #pragma omp parallel for schedule(dynamic, 1) if (n_dense + total_rows >= 8192)
   for (int c = 0; c < items; ++c) {
     if (static_cast<size_t>(c) < dense_chunks) {
-      const size_t at = c * kDenseChunk, len = std::min(kDenseChunk, n_dense - at);
-      s.apply(dense_->values().data() + at, dense_->grads().data() + at, m_.data() + at,
-              v_.data() + at, len);
+      const size_t at = c * kDenseChunk;
+      dense_part(at, std::min(kDenseChunk, n_dense - at));
       continue;
     }
     size_t g = (c - dense_chunks) * kRowChunk;
