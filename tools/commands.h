@@ -15,6 +15,7 @@ int run_info(const Options& options);
 int run_synth(const Options& options);
 int run_serve(const Options& options);
 int run_explain(const Options& options);
+int run_export(const Options& options);
 
 // Shared helpers of the subcommands (tools/common.cc).
 int thread_count(const Options& options);         // --threads, or every core when unset

@@ -23,7 +23,7 @@ int dispatch(int argc, char** argv) {
   const std::map<std::string, Command> commands = {
       {"train", run_train}, {"eval", run_eval},   {"predict", run_predict},
       {"info", run_info},   {"synth", run_synth}, {"explain", run_explain},
-      {"serve", run_serve},
+      {"serve", run_serve}, {"export", run_export},
   };
   if (argc < 2) {
     std::fputs(overview_text().c_str(), stderr);

@@ -20,7 +20,7 @@ using G = OptionGroup;
 using T = OptionType;
 
 // Shorthands for the subcommand sets below.
-constexpr SubcommandSet kReadsModel = kEval | kPredict | kInfo | kExplain | kServe;
+constexpr SubcommandSet kReadsModel = kEval | kPredict | kInfo | kExplain | kServe | kExport;
 
 std::vector<OptionSpec> build_table() {
   return {
@@ -396,6 +396,13 @@ std::vector<OptionSpec> build_table() {
        .help = "where to write the predictions, one line per row",
        .accepted_by = kPredict,
        .group = G::kOutput},
+      {.name = "output",
+       .type = T::kPath,
+       .metavar = "F",
+       .help = "where to write the ONNX file (atomically)",
+       .accepted_by = kExport,
+       .required_by = kExport,
+       .group = G::kOutput},
       {.name = "top",
        .type = T::kInt,
        .metavar = "K",
@@ -433,6 +440,13 @@ std::vector<OptionSpec> build_table() {
        .default_value = "8080",
        .bounds = between(0, 65535),
        .help = "TCP port to listen on (0: any free port)",
+       .accepted_by = kServe,
+       .group = G::kServing},
+      {.name = "name",
+       .type = T::kString,
+       .metavar = "NAME",
+       .default_shown = "the model file's stem",
+       .help = "the model's name in the Open Inference Protocol routes (/v2/models/NAME)",
        .accepted_by = kServe,
        .group = G::kServing},
       {.name = "max-rows",
@@ -537,6 +551,7 @@ const std::vector<SubcommandSpec>& subcommand_table() {
       {"info", kInfo, "describe a model file: configuration, fields, parameters (JSON)"},
       {"explain", kExplain, "rank the feature-field pairs by learnt interaction strength"},
       {"serve", kServe, "answer predictions over HTTP"},
+      {"export", kExport, "write the whole scoring pipeline as one ONNX file"},
       {"synth", kSynth, "generate Criteo-shaped rows with planted feature crosses"},
   };
   return table;

@@ -45,9 +45,10 @@ enum Subcommand : uint32_t {
   kExplain = 1u << 4,
   kServe = 1u << 5,
   kSynth = 1u << 6,
+  kExport = 1u << 7,
 };
 using SubcommandSet = uint32_t;
-inline constexpr SubcommandSet kAllSubcommands = (1u << 7) - 1;
+inline constexpr SubcommandSet kAllSubcommands = (1u << 8) - 1;
 
 struct SubcommandSpec {
   std::string_view name;

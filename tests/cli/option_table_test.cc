@@ -70,7 +70,7 @@ TEST(OptionTable, NamesAreUniquePerSubcommand) {
     }
     EXPECT_TRUE(names.count("help") && names.count("config")) << sub.name;
   }
-  EXPECT_EQ(subcommands(), (Args{"train", "eval", "predict", "info", "explain", "serve", "synth"}));
+  EXPECT_EQ(subcommands(), (Args{"train", "eval", "predict", "info", "explain", "serve", "export", "synth"}));
 }
 
 // INTERFACE.md's table of fixed flags (and the brief's additions), with their defaults as
@@ -125,7 +125,9 @@ TEST(OptionTable, HasEveryInterfaceFlagWithItsDefault) {
         {"port", "8080"},
         {"threads", "all cores"},
         {"max-rows", "10000"},
-        {"max-body-bytes", "16 MiB"}}},
+        {"max-body-bytes", "16 MiB"},
+        {"name", "the model file's stem"}}},
+      {"export", {{"model", ""}, {"output", ""}}},
       {"synth",
        {{"rows", "500000"},
         {"output", ""},

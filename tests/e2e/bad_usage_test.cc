@@ -126,7 +126,7 @@ TEST(Usage, NoArgumentsPrintsTheSubcommandsToStderrAndExits2) {
   const CliRun r = run_deepcross({});
   EXPECT_EQ(r.exit_code, 2) << r.describe();
   EXPECT_EQ(r.out, "");
-  for (const char* sub : {"train", "eval", "predict", "info", "explain", "serve", "synth"}) {
+  for (const char* sub : {"train", "eval", "predict", "info", "explain", "serve", "export", "synth"}) {
     EXPECT_NE(r.err.find(sub), std::string::npos) << sub;
   }
 }
