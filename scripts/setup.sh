@@ -30,3 +30,5 @@ if [ -n "$missing" ]; then
   # shellcheck disable=SC2086
   apt-get install -y -q --no-install-recommends $missing
 fi
+# The Python packages of the test suite (onnx, onnxruntime, tritonclient, pytest) in .venv.
+sh "$(dirname "$0")/setup-python.sh"
