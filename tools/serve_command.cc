@@ -1,11 +1,17 @@
-// deepcross serve: load a model once and answer predictions over HTTP until SIGINT/SIGTERM.
+// deepcross serve: load a model once and answer predictions over HTTP until SIGINT/SIGTERM;
+// SIGHUP loads the model file again and serves it from then on.
+#include <semaphore.h>
 #include <signal.h>
 
 #include <atomic>
+#include <cerrno>
 #include <cstdio>
+#include <filesystem>
 #include <string>
+#include <thread>
 
 #include "commands.h"
+#include "deepcross/error.h"
 #include "io/model_io.h"
 #include "serve/server.h"
 
@@ -50,6 +56,57 @@ class StopSignals {
   }, old_term_{}, old_pipe_{};
 };
 
+sem_t g_reload;
+
+extern "C" void on_reload_signal(int) { sem_post(&g_reload); }  // async-signal-safe
+
+// SIGHUP: a thread of its own loads the model file again and hands it to the server; requests
+// in flight finish with the model they started with (ScoringServer::reload). A file that fails
+// to load is reported and the old model keeps serving. For its lifetime; restores SIGHUP after.
+class ReloadOnSighup {
+ public:
+  ReloadOnSighup(ScoringServer& server, std::string path) {
+    sem_init(&g_reload, 0, 0);
+    thread_ = std::thread([this, &server, path = std::move(path)] {
+      for (;;) {
+        while (sem_wait(&g_reload) != 0 && errno == EINTR) {
+        }
+        if (done_.load()) return;
+        try {
+          server.reload(load_model(path));
+          std::fprintf(stderr, "reloaded %s\n", path.c_str());
+        } catch (const Error& e) {
+          std::fprintf(stderr, "deepcross: error: reloading failed, the previous model keeps "
+                       "serving: %s\n", e.message().c_str());
+        } catch (const std::exception& e) {
+          std::fprintf(stderr, "deepcross: error: reloading failed, the previous model keeps "
+                       "serving: %s\n", e.what());
+        }
+        std::fflush(stderr);
+      }
+    });
+    struct sigaction sa {};
+    sa.sa_handler = on_reload_signal;
+    sigemptyset(&sa.sa_mask);
+    sa.sa_flags = SA_RESTART;
+    sigaction(SIGHUP, &sa, &old_hup_);
+  }
+  ~ReloadOnSighup() {
+    sigaction(SIGHUP, &old_hup_, nullptr);
+    done_.store(true);
+    sem_post(&g_reload);
+    thread_.join();
+    sem_destroy(&g_reload);
+  }
+  ReloadOnSighup(const ReloadOnSighup&) = delete;
+  ReloadOnSighup& operator=(const ReloadOnSighup&) = delete;
+
+ private:
+  std::atomic<bool> done_{false};
+  std::thread thread_;
+  struct sigaction old_hup_ {};
+};
+
 }  // namespace
 
 int run_serve(const Options& o) {
@@ -60,10 +117,18 @@ int run_serve(const Options& o) {
   opts.max_rows = static_cast<size_t>(o.get_int("max-rows"));
   opts.max_body_bytes = static_cast<size_t>(o.get_int("max-body-bytes"));
   const std::string& path = o.get_string("model");
+  opts.model_name =
+      o.is_set("name") ? o.get_string("name") : std::filesystem::path(path).stem().string();
+  if (opts.model_name.empty() || opts.model_name.find('/') != std::string::npos) {
+    throw UsageError("the model name '" + opts.model_name +
+                         "' cannot be part of a /v2/models/NAME path (set --name)",
+                     "--name");
+  }
 
   ScoringServer server(load_model(path), opts);
   const int port = server.listen();
   StopSignals signals(server);
+  ReloadOnSighup reload(server, path);
   const std::string host =
       opts.host.find(':') != std::string::npos ? "[" + opts.host + "]" : opts.host;
   std::fprintf(stderr, "serving %s on http://%s:%d (%d threads)\n", path.c_str(), host.c_str(),

@@ -22,6 +22,7 @@
 #include "core/blas.h"
 #include "core/check.h"
 #include "deepcross/error.h"
+#include "serve/inference_protocol.h"
 #include "serve/request.h"
 #include "train/trainer.h"
 
@@ -255,13 +256,24 @@ class HttplibServer : public httplib::Server {
 
 }  // namespace
 
-struct ScoringServer::Impl {
-  Impl(TrainedModel model, const ServeOptions& o)
+// One loaded model and everything its requests share; replaced whole by reload(), kept alive
+// by the requests that still use it.
+struct LoadedModel {
+  LoadedModel(TrainedModel model, const ServeOptions& o)
       : tm(std::move(model)),
-        options(o),
         decoder(schema_of(tm), limits_of(o)),
         info(model_info(tm).dump()),
-        clones(*tm.model, o.threads, o.batch_rows) {
+        clones(*tm.model, o.threads, o.batch_rows) {}
+
+  TrainedModel tm;
+  RequestDecoder decoder;
+  std::string info;
+  ClonePool clones;
+};
+
+struct ScoringServer::Impl {
+  Impl(TrainedModel model, const ServeOptions& o)
+      : options(o), loaded(std::make_shared<LoadedModel>(std::move(model), o)) {
     configure_transport();
   }
   ~Impl() { http.close_listener(); }
@@ -271,11 +283,19 @@ struct ScoringServer::Impl {
     std::string_view method, path;
     const std::string* content_type;  // nullptr: no Content-Type header
     std::string_view body;
+    const std::string* inference_header_length = nullptr;  // the /v2 binary extension
   };
 
   HttpResponse handle(const View& req);
   HttpResponse route(const View& req, size_t& rows);
   HttpResponse predict(const View& req, size_t& rows);
+  // Probabilities (rows x outputs) of a decoded table, by `m`.
+  std::vector<float> score(LoadedModel& m, const Table& table);
+  // The model requests start with now.
+  std::shared_ptr<LoadedModel> current() {
+    std::lock_guard lock(loaded_mu);
+    return loaded;
+  }
   // An answer the transport made (no handler ran), counted in the metrics.
   HttpResponse reject(int status, std::string message) {
     HttpResponse r = error_response(status, std::move(message));
@@ -290,11 +310,9 @@ struct ScoringServer::Impl {
   httplib::Server::HandlerResponse transport_error(const httplib::Request& req,
                                                    httplib::Response& res);
 
-  TrainedModel tm;
   ServeOptions options;
-  RequestDecoder decoder;
-  std::string info;
-  ClonePool clones;
+  std::mutex loaded_mu;
+  std::shared_ptr<LoadedModel> loaded;  // under loaded_mu
   ServeMetrics metrics;
   HttplibServer http;
   std::atomic<bool> stopping{false};
@@ -323,6 +341,13 @@ HttpResponse ScoringServer::Impl::handle(const View& req) {
 }
 
 HttpResponse ScoringServer::Impl::route(const View& req, size_t& rows) {
+  if (is_inference_protocol_path(req.path)) {
+    const std::shared_ptr<LoadedModel> m = current();
+    const InferenceModel model{options.model_name, &m->decoder, m->tm.model->outputs(),
+                               [&](const Table& t) { return score(*m, t); }};
+    return inference_protocol_answer({req.method, req.path, req.body, req.inference_header_length},
+                                     model, rows);
+  }
   const Route* route = nullptr;
   for (const Route& r : kRoutes) {
     if (req.path == r.path) route = &r;
@@ -338,7 +363,7 @@ HttpResponse ScoringServer::Impl::route(const View& req, size_t& rows) {
   }
   if (req.path == "/v1/predict") return predict(req, rows);
   if (req.path == "/health") return json_response(200, R"({"status":"ok"})");
-  if (req.path == "/v1/model") return json_response(200, info);
+  if (req.path == "/v1/model") return json_response(200, current()->info);
   HttpResponse r;
   r.content_type = kPrometheus;
   r.body = metrics.render();
@@ -351,18 +376,18 @@ HttpResponse ScoringServer::Impl::predict(const View& req, size_t& rows) {
                        "missing Content-Type (expected application/json or "
                        "text/tab-separated-values)");
   }
-  const Table table = decoder.decode(*req.content_type, req.body);
-  const EncodedData data = tm.preprocessor.encode(table, {}, 1);
-  const int k = tm.model->outputs();
-  rows = data.rows;
-  if (data.rows == 0) return json_response(200, R"({"predictions":[]})");
+  const std::shared_ptr<LoadedModel> m = current();
+  const Table table = m->decoder.decode(*req.content_type, req.body);
+  rows = table.rows;
+  if (table.rows == 0) return json_response(200, R"({"predictions":[]})");
+  return json_response(200, predictions_json(score(*m, table), table.rows, m->tm.model->outputs()));
+}
+
+std::vector<float> ScoringServer::Impl::score(LoadedModel& m, const Table& table) {
+  const EncodedData data = m.tm.preprocessor.encode(table, {}, 1);
   single_threaded_compute();
-  std::vector<float> probs;
-  {
-    ClonePool::Lease clone = clones.acquire();
-    probs = predict_probabilities(*clone, data, options.batch_rows);
-  }
-  return json_response(200, predictions_json(probs, data.rows, k));
+  ClonePool::Lease clone = m.clones.acquire();
+  return predict_probabilities(*clone, data, options.batch_rows);
 }
 
 // ---- the HTTP layer ----
@@ -435,12 +460,15 @@ void ScoringServer::Impl::configure_transport() {
 void ScoringServer::Impl::serve(const httplib::Request& req, std::string_view body,
                                 httplib::Response& res) {
   const auto ct = req.headers.find("Content-Type");
-  const View view{req.method, req.path, ct == req.headers.end() ? nullptr : &ct->second, body};
+  const auto ihl = req.headers.find("Inference-Header-Content-Length");
+  const View view{req.method, req.path, ct == req.headers.end() ? nullptr : &ct->second, body,
+                  ihl == req.headers.end() ? nullptr : &ihl->second};
   HttpResponse r = handle(view);
   res.status = r.status;
   res.body = std::move(r.body);
   res.set_header("Content-Type", r.content_type);
   if (!r.allow.empty()) res.set_header("Allow", r.allow);
+  for (const auto& [name, value] : r.headers) res.set_header(name, value);
 }
 
 void ScoringServer::Impl::serve_with_body(const httplib::Request& req, httplib::Response& res,
@@ -569,12 +597,24 @@ void ScoringServer::stop() {
 }
 
 HttpResponse ScoringServer::handle(const HttpRequest& request) {
-  const Impl::View view{request.method, request.path, request.header("content-type"), request.body};
+  const Impl::View view{request.method, request.path, request.header("content-type"), request.body,
+                        request.header("inference-header-content-length")};
   return impl_->handle(view);
+}
+
+void ScoringServer::reload(TrainedModel model) {
+  DC_CHECK(model.model != nullptr);
+  auto fresh = std::make_shared<LoadedModel>(std::move(model), impl_->options);
+  std::shared_ptr<LoadedModel> old;
+  {
+    std::lock_guard lock(impl_->loaded_mu);
+    old = std::exchange(impl_->loaded, std::move(fresh));
+  }
+  // `old` is freed here, or by the last request still using it.
 }
 
 const ServeMetrics& ScoringServer::metrics() const { return impl_->metrics; }
 
-const TrainedModel& ScoringServer::model() const { return impl_->tm; }
+const TrainedModel& ScoringServer::model() const { return impl_->current()->tm; }
 
 }  // namespace deepcross

@@ -23,6 +23,8 @@
 //   GET /health        200 {"status": "ok"}
 //   GET /v1/model      200 the `info` JSON (io/model_io.h model_info)
 //   GET /metrics       200 Prometheus text (serve/metrics.h)
+//   /v2, /v2/...       the Open Inference Protocol (KServe v2), serve/inference_protocol.h,
+//                      under the model name ServeOptions::model_name
 //   HEAD is answered wherever GET is (headers only). A query string is ignored.
 // Errors, with body {"error": {"message": ..., "row": i, "field": "C7"}} (row and field when
 // known) and Content-Type application/json:
@@ -95,6 +97,7 @@ struct ServeOptions {
   int write_timeout_ms = 30000;      // one write of an answer
   int idle_timeout_s = 5;            // keep-alive: waiting for the next request
   int keep_alive_requests = 100000;  // requests on one connection before it is closed
+  std::string model_name = "model";  // --name: the model's name in the /v2 routes
 };
 
 // A request as handle() sees it (the HTTP layer's request, or one built by hand).
@@ -113,6 +116,7 @@ struct HttpResponse {
   std::string content_type = "application/json";
   std::string body;
   std::string allow;  // the Allow header of a 405 ("GET, HEAD"); empty = none
+  std::vector<std::pair<std::string, std::string>> headers;  // further header fields
 };
 
 class ScoringServer {
@@ -139,7 +143,13 @@ class ScoringServer {
   // The answer to one request, as run() sends it (thread-safe; counted in the metrics).
   HttpResponse handle(const HttpRequest& request);
 
+  // Serves `model` from now on (thread-safe; SIGHUP in `deepcross serve`): requests that
+  // started before keep the model they started with and are answered by it; later ones get
+  // the new one. Everything the new model's requests share is built before the switch.
+  void reload(TrainedModel model);
+
   const ServeMetrics& metrics() const;
+  // The model being served (until the next reload()).
   const TrainedModel& model() const;
 
   struct Impl;  // opaque (server.cc)
