@@ -526,7 +526,9 @@ HttpResponse route(const InferenceRequest& req, const InferenceModel& model, siz
 }  // namespace
 
 bool is_inference_protocol_path(std::string_view path) {
-  return path == "/v2" || path.starts_with("/v2/");
+  if (path.size() > 3 && path.back() == '/') path.remove_suffix(1);
+  return path == "/v2" || path == "/v2/health/live" || path == "/v2/health/ready" ||
+         path.starts_with("/v2/models/");
 }
 
 HttpResponse inference_protocol_answer(const InferenceRequest& request,

@@ -34,8 +34,8 @@
 // (application/octet-stream, Inference-Header-Content-Length) when the request asks for it
 // ("binary_data_output": true in its parameters, or "binary_data": true in the output's).
 // Errors: {"error": "message"} with 400 (malformed JSON or binary framing, wrong datatype,
-// shape or element count, unknown or repeated input, bad value), 404 (another path, an
-// unknown model name or version), 405 (another method; with Allow), 413 (more than
+// shape or element count, unknown or repeated input, bad value), 404 (another path under
+// /v2/models/, an unknown model name or version), 405 (another method; with Allow), 413 (more than
 // --max-rows rows).
 #pragma once
 
@@ -59,7 +59,8 @@ struct InferenceModel {
   std::function<std::vector<float>(const Table&)> score;  // rows x outputs probabilities
 };
 
-// True for "/v2" and every path under "/v2/".
+// True for the paths above: "/v2", "/v2/health/live", "/v2/health/ready" and every path
+// under "/v2/models/" (a trailing "/" allowed); the server answers others as unknown paths.
 bool is_inference_protocol_path(std::string_view path);
 
 // A v2 request, as the server's transport hands it over.

@@ -222,3 +222,17 @@ def test_sighup_reloads_under_load_without_a_failed_request(deepcross, models, s
     finally:
         stop.set()
         s.stop()
+
+
+def test_the_name_defaults_to_the_model_files_stem(deepcross, models):
+    s = Server(deepcross, models[0])
+    try:
+        client = httpclient.InferenceServerClient(url=s.url)
+        assert client.is_model_ready("a")
+        assert client.get_model_metadata("a")["name"] == "a"
+        assert not client.is_model_ready(NAME)
+    finally:
+        s.stop()
+    bad = subprocess.run([str(deepcross), "serve", "--model", str(models[0]), "--port", "0",
+                          "--name", "a/b"], capture_output=True, text=True, timeout=30)
+    assert bad.returncode == 2 and "--name" in bad.stderr and len(bad.stderr.splitlines()) == 1
