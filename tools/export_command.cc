@@ -12,7 +12,7 @@ int run_export(const Options& o) {
   const std::string& model_path = o.get_string("model");
   const std::string& output = o.get_string("output");
   TrainedModel tm = load_model(model_path);
-  write_text_file(output, export_onnx(tm));
+  write_text_file(output, export_onnx(tm, model_path));
   std::fprintf(stderr, "wrote %s (opset 17, ai.onnx.ml 3; inputs: one per field; output: "
                "probability)\n", output.c_str());
   return 0;

@@ -229,7 +229,7 @@ std::string deep_part(Builder& b, const ModelConfig& c, const std::string& x, in
 
 }  // namespace
 
-std::string export_onnx(TrainedModel& tm) {
+std::string export_onnx(TrainedModel& tm, const std::string& where) {
   const ModelConfig& c = tm.config;
   const Preprocessor& pre = tm.preprocessor;
   Builder b(tm);
@@ -237,8 +237,9 @@ std::string export_onnx(TrainedModel& tm) {
   for (const auto* names : {&pre.numeric_names(), &pre.categorical_names()}) {
     for (const std::string& n : *names) {
       if (n.starts_with("deepcross/") || n == "probability") {
-        throw UsageError("field name '" + n + "' clashes with a name of the exported graph",
-                         "--model");
+        throw DataError("the model's field name '" + n +
+                            "' clashes with a name of the exported graph",
+                        where);
       }
     }
   }

@@ -21,7 +21,8 @@
 //   its Linear (W' = W·γ/√(var+ε), b' = (b − mean)·γ/√(var+ε) + β), ReLU; stacked or
 //   parallel; the output layer and Sigmoid/Softmax.
 //
-//   std::string bytes = export_onnx(load_model("m.dcn"));
+//   TrainedModel tm = load_model("m.dcn");
+//   std::string bytes = export_onnx(tm, "m.dcn");
 #pragma once
 
 #include <string>
@@ -30,8 +31,8 @@
 
 namespace deepcross {
 
-// The ONNX ModelProto bytes of `tm`. UsageError if a field name would clash with the
-// graph's own value names (they start with "deepcross/").
-std::string export_onnx(TrainedModel& tm);
+// The ONNX ModelProto bytes of `tm`. DataError naming `where` (the model file) if a field
+// name would clash with the graph's own value names ("probability", and "deepcross/...").
+std::string export_onnx(TrainedModel& tm, const std::string& where);
 
 }  // namespace deepcross

@@ -77,3 +77,41 @@ def test_export_refuses_bad_paths(deepcross, tmp_path):
 
     usage = run(deepcross, "export", "--model", model, check=False)
     assert usage.returncode == 2 and "--output" in usage.stderr
+
+
+def csv_model(deepcross, tmp_path, numeric):
+    data = tmp_path / "d.csv"
+    rows = [f"click,{numeric},city name"]
+    rows += [f"{i % 2},{'' if i % 9 == 0 else (i * 37) % 101 / 4},{'' if i % 11 == 0 else 'c%d' % (i % 13)}"
+             for i in range(300)]
+    data.write_text("\n".join(rows) + "\n")
+    model = tmp_path / "csv.dcn"
+    run(deepcross, "train", "--data", data, "--format", "csv", "--label", "click", "--numeric",
+        numeric, "--categorical", "city name", "--model", model, "--epochs", 1, "--min-count", 1,
+        "--history", "none", "--curves", "none", "--threads", 1)
+    return model, rows[1:]
+
+
+def test_export_of_a_csv_model_names_its_inputs_after_its_columns(deepcross, tmp_path):
+    model, rows = csv_model(deepcross, tmp_path, "price")
+    onnx_path = tmp_path / "csv.onnx"
+    run(deepcross, "export", "--model", model, "--output", onnx_path)
+    onnx.checker.check_model(onnx.load(str(onnx_path)), full_check=True)
+    session = ort.InferenceSession(str(onnx_path), providers=["CPUExecutionProvider"])
+    assert [i.name for i in session.get_inputs()] == ["price", "city name"]
+    cols = [r.split(",") for r in rows]
+    feeds = {"price": np.array([float(c[1]) if c[1] else np.nan for c in cols], dtype=np.float32),
+             "city name": np.array([c[2] for c in cols], dtype=object)}
+    data = tmp_path / "rows.csv"
+    data.write_text("click,price,city name\n" + "\n".join(rows) + "\n")
+    out = run(deepcross, "predict", "--model", model, "--data", data).stdout.split()
+    np.testing.assert_allclose(session.run(None, feeds)[0], np.array(out, dtype=np.float64),
+                               rtol=0, atol=1e-5)
+
+
+def test_export_refuses_a_field_named_like_the_output(deepcross, tmp_path):
+    model, _ = csv_model(deepcross, tmp_path, "probability")
+    target = tmp_path / "x.onnx"
+    r = run(deepcross, "export", "--model", model, "--output", target, check=False)
+    assert r.returncode == 1 and "'probability' clashes" in r.stderr and str(model) in r.stderr
+    assert not target.exists()
