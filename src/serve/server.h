@@ -66,6 +66,12 @@
 // concurrent requests. Everything that does not depend on the request (the request decoder
 // with its field index, the info JSON, the clones) is built once here.
 //
+// Reload: the model and everything its requests share (the decoder, the info JSON, the clones)
+// form one snapshot held by shared pointer; each request takes the current one when it starts
+// and keeps it to its answer, and reload() swaps in a new snapshot built beforehand. So a
+// request in flight is never dropped or failed by a reload, and the old model is freed by the
+// last request that used it.
+//
 // Stop: stop() closes the listening socket (new connections are refused). Requests being
 // read or computed are answered, with Connection: close; an idle keep-alive connection is
 // closed after its next request (answered) or at its idle timeout, whichever comes first;
