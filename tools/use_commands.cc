@@ -29,7 +29,18 @@ Table read_for_model(const Options& o, const TrainedModel& tm, LabelPolicy polic
   if (o.accepts("bad-lines") && o.is_set("bad-lines")) {
     layout.bad_lines = parse_bad_lines(o.get_string("bad-lines"));
   }
-  return read_checked({o.get_string("data")}, layout, "data");
+  if (const char d = delimiter_option(o); d != 0) layout.delimiter = d;
+  // Columns the model does not use are read past, with one warning (INTERFACE.md).
+  layout.unknown_columns_ignored = true;
+  Table t = read_checked({o.get_string("data")}, layout, "data");
+  if (!t.unused_columns.empty()) {
+    std::string names;
+    for (const std::string& n : t.unused_columns) names += (names.empty() ? "" : ", ") + n;
+    warn("ignoring column" + std::string(t.unused_columns.size() == 1 ? " " : "s ") + names +
+         " of " + o.get_string("data") + ": the model does not use " +
+         (t.unused_columns.size() == 1 ? "it" : "them"));
+  }
+  return t;
 }
 
 nlohmann::json number_or_null(double v) {
@@ -61,7 +72,16 @@ int run_predict(const Options& o) {
       o.is_set("output") && o.get_string("output") != "-" ? o.get_string("output") : std::string();
   if (!path.empty()) check_output_path(path, "--output");
   TrainedModel tm = load_model(o.get_string("model"));
-  const Table table = read_for_model(o, tm, LabelPolicy::kOptional);
+  Table table;
+  try {
+    table = read_for_model(o, tm, LabelPolicy::kOptional);
+  } catch (const DataError& e) {
+    // No rows to predict: no predictions (an empty output), not an error.
+    if (!std::string_view(e.what()).starts_with("no data rows")) throw;
+    if (!path.empty()) write_text_file(path, "");
+    std::fprintf(stderr, "scored 0 rows (%s has none)\n", o.get_string("data").c_str());
+    return 0;
+  }
   const EncodedData data = tm.preprocessor.encode(table, {}, threads);
   warm_up_gemm();  // oneDNN's one-time kernel generation, outside the scoring rate
   const auto t0 = std::chrono::steady_clock::now();

@@ -271,5 +271,106 @@ TEST_F(CarelessUse, ExplainRefusesAModelWithoutCrossLayers) {
   EXPECT_FALSE(std::filesystem::exists(dir_.file("flat.dcn.explain.svg")));
 }
 
+// ---- reading data as users have it ----
+
+// A small CSV model: id (ignored), click (label), a, b (categorical), x (numeric).
+class CsvModel : public CarelessUse {
+ protected:
+  void SetUp() override {
+    CarelessUse::SetUp();
+    std::string csv = "id,click,a,b,x\n";
+    for (int i = 0; i < 300; ++i) {
+      csv += std::to_string(i) + "," + std::to_string((i * 7) % 3 == 0) + "," +
+             std::string(1, "pqrs"[i % 4]) + "," + std::string(1, "uv"[i % 2]) + "," +
+             std::to_string((i % 10) / 10.0) + "\n";
+    }
+    write_file(dir_.file("c.csv"), csv);
+    ASSERT_TRUE(succeeded(run({"train", "--data", "c.csv", "--format", "csv", "--label", "click",
+                               "--ignore", "id", "--categorical", "a,b", "--numeric", "x",
+                               "--model", "c.dcn", "--epochs", "1", "--mlp", "8", "--threads",
+                               "1"})));
+    const CliRun p = run({"predict", "--model", "c.dcn", "--data", "c.csv"});
+    ASSERT_TRUE(succeeded(p));
+    reference_ = split_lines(p.out);
+  }
+  std::vector<std::string> reference_;  // the predictions of c.csv's rows
+};
+
+// Rows arrive as users have them: with or without the ignored columns, with extra columns
+// (named in one warning), with a byte-order mark, another delimiter, through stdin. Each gives
+// the predictions of the original file's first rows.
+TEST_F(CsvModel, PredictReadsTheRowsUsersHave) {
+  struct Case {
+    std::string name, text;
+    std::vector<std::string> flags;
+    std::string warning;  // expected on stderr ("" = none)
+  };
+  const std::string rows = "0,1,p,u,0\n1,0,q,v,0.1\n2,0,r,u,0.2\n";
+  const std::vector<Case> cases = {
+      {"as trained", "id,click,a,b,x\n" + rows, {}, ""},
+      {"without the ignored id", "click,a,b,x\n1,p,u,0\n0,q,v,0.1\n0,r,u,0.2\n", {}, ""},
+      {"without the label either", "a,x,b\np,0,u\nq,0.1,v\nr,0.2,u\n", {}, ""},
+      {"labels ignored whatever they hold", "id,click,a,b,x\n0,yes,p,u,0\n1,,q,v,0.1\n2,7,r,u,0.2\n", {}, ""},
+      {"extra columns", "id,click,a,b,x,z,w\n0,1,p,u,0,9,9\n1,0,q,v,0.1,9,9\n2,0,r,u,0.2,9,9\n",
+       {}, "warning: ignoring columns z, w of rows.csv: the model does not use them"},
+      {"a byte-order mark", "\xEF\xBB\xBFid,click,a,b,x\n" + rows, {}, ""},
+      {"semicolons", "id;click;a;b;x\n0;1;p;u;0\n1;0;q;v;0.1\n2;0;r;u;0.2\n", {"--delimiter", ";"}, ""},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.name);
+    write_file(dir_.file("rows.csv"), c.text);
+    std::vector<std::string> args = {"predict", "--model", "c.dcn", "--data", "rows.csv"};
+    args.insert(args.end(), c.flags.begin(), c.flags.end());
+    const CliRun r = run(args);
+    ASSERT_TRUE(succeeded(r));
+    EXPECT_EQ(split_lines(r.out),
+              std::vector<std::string>(reference_.begin(), reference_.begin() + 3));
+    if (!c.warning.empty()) EXPECT_NE(r.err.find(c.warning), std::string::npos) << r.err;
+    if (c.warning.empty()) EXPECT_EQ(r.err.find("warning"), std::string::npos) << r.err;
+  }
+}
+
+// Files in another layout: one clear line, not the whole line echoed as a column name.
+TEST_F(CsvModel, AFileInAnotherLayoutIsNamedAsSuch) {
+  write_file(dir_.file("crit.tsv"), sample_head(3));
+  const CliRun r = run({"predict", "--model", "c.dcn", "--data", "crit.tsv"});
+  EXPECT_TRUE(failed_with(r, 1, "the header line has no ',' between its columns but has tab"));
+  EXPECT_LT(error_line(r).size(), 200u) << error_line(r);
+  write_file(dir_.file("less.csv"), "id,click,a\n0,1,p\n");
+  EXPECT_TRUE(failed_with(run({"predict", "--model", "c.dcn", "--data", "less.csv"}), 1,
+                          "the model's "));
+}
+
+// Criteo rows: a byte-order mark is stripped (not reported as an invisible character in the
+// label), the label's value is ignored by predict, an empty file predicts nothing, and "-"
+// reads standard input.
+TEST_F(CarelessUse, CriteoRowsAsUsersHaveThem) {
+  train_model("m.dcn");
+  const CliRun ref = run({"predict", "--model", "m.dcn", "--data", "rows.tsv"});
+  ASSERT_TRUE(succeeded(ref));
+  const std::vector<std::string> expected = split_lines(ref.out);
+  write_file(dir_.file("bom.tsv"), "\xEF\xBB\xBF" + sample_head(400));
+  for (const char* sub : {"predict", "eval"}) {
+    SCOPED_TRACE(sub);
+    EXPECT_TRUE(succeeded(run({sub, "--model", "m.dcn", "--data", "bom.tsv"})));
+  }
+  EXPECT_EQ(split_lines(run({"predict", "--model", "m.dcn", "--data", "bom.tsv"}).out), expected);
+  std::vector<std::string> lines = split_lines(sample_head(400));
+  lines[0] = with_field(lines[0], 0, "clicked");
+  write_file(dir_.file("labels.tsv"), join_lines(lines));
+  EXPECT_EQ(split_lines(run({"predict", "--model", "m.dcn", "--data", "labels.tsv"}).out), expected);
+  write_file(dir_.file("empty.tsv"), "");
+  const CliRun empty = run({"predict", "--model", "m.dcn", "--data", "empty.tsv"});
+  EXPECT_TRUE(succeeded(empty));
+  EXPECT_EQ(empty.out, "");
+  EXPECT_TRUE(failed_with(run({"eval", "--model", "m.dcn", "--data", "empty.tsv"}), 1, "(empty.tsv)"));
+  const std::string piped = dir_.file("piped.txt");
+  ASSERT_EQ(std::system(("cd '" + dir_.path() + "' && " + DEEPCROSS_BINARY +
+                         " predict --model m.dcn --data - < rows.tsv > piped.txt 2>/dev/null")
+                            .c_str()),
+            0);
+  EXPECT_EQ(split_lines(read_file(piped)), expected);
+}
+
 }  // namespace
 }  // namespace deepcross::e2e
