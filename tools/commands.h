@@ -3,6 +3,7 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 
 #include "cli/options.h"
 
@@ -21,6 +22,7 @@ int run_export(const Options& options);
 int thread_count(const Options& options);         // --threads, or every core when unset
 void warn(const std::string& message);            // "deepcross: warning: ..." on stderr
 std::string format_number(double v);              // shortest round-trip form
+void write_stdout(std::string_view text);         // flushed; DataError naming the OS reason
 void write_json_line(const std::string& json);    // to stdout, flushed
 void write_text_file(const std::string& path, const std::string& text);  // atomically
 

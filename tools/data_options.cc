@@ -1,6 +1,7 @@
 #include "data_options.h"
 
 #include "commands.h"
+#include "deepcross/error.h"
 
 namespace deepcross {
 
@@ -14,7 +15,24 @@ ReadOptions layout_from_options(const Options& options) {
   o.classes = options.get_int("classes");
   o.bad_lines = parse_bad_lines(options.get_string("bad-lines"));
   o.threads = thread_count(options);
+  o.delimiter = delimiter_option(options);
+  if (o.delimiter != 0 && o.format == Format::kCriteo) {
+    throw UsageError("--delimiter is for --format csv or tsv (Criteo files are tab separated)",
+                     "--delimiter");
+  }
   return o;
+}
+
+char delimiter_option(const Options& options) {
+  if (!options.accepts("delimiter") || !options.is_set("delimiter")) return 0;
+  const std::string& d = options.get_string("delimiter");
+  if (d == "\\t" || d == "tab" || d == "\t") return '\t';
+  if (d.size() != 1 || d[0] == '"' || d[0] == '\n' || d[0] == '\r') {
+    throw UsageError("--delimiter '" + d + "': expected one character other than a quote or a "
+                     "line break (\\t or tab for a tab)",
+                     "--delimiter");
+  }
+  return d[0];
 }
 
 Table read_checked(const std::vector<std::string>& paths, const ReadOptions& layout,

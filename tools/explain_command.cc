@@ -8,14 +8,26 @@
 #include "data_options.h"
 #include "explain/explain.h"
 #include "explain/heatmap.h"
+#include "deepcross/error.h"
 #include "io/model_io.h"
+#include "io/whole_file.h"
 
 namespace deepcross {
 
 int run_explain(const Options& o) {
   set_blas_threads(thread_count(o));
   const std::string model_path = o.get_string("model");
+  const std::string svg_path =
+      o.is_set("svg") ? o.get_string("svg") : model_path + ".explain.svg";
+  if (o.is_set("json")) check_output_path(o.get_string("json"), "--json");
+  check_output_path(svg_path, "--svg");
   TrainedModel tm = load_model(model_path);
+  if (tm.config.cross_layers == 0) {
+    // Every pair would score 0: that is no explanation, and must not look like one.
+    throw DataError("the model has no cross layers (--cross-layers 0): it learned no explicit "
+                    "feature crosses to explain",
+                    model_path);
+  }
   std::vector<std::string> names = tm.preprocessor.numeric_names();
   for (const auto& n : tm.preprocessor.categorical_names()) names.push_back(n);
   const std::vector<FieldInfo> fields = model_fields(*tm.model, names);
@@ -47,11 +59,8 @@ int run_explain(const Options& o) {
   if (o.is_set("json")) {
     write_text_file(o.get_string("json"), json);
   } else {
-    std::fwrite(json.data(), 1, json.size(), stdout);
-    std::fflush(stdout);
+    write_stdout(json);
   }
-  const std::string svg_path =
-      o.is_set("svg") ? o.get_string("svg") : model_path + ".explain.svg";
   write_text_file(svg_path, render_heatmap_svg(e, "deepcross explain — " +
                                                       std::string(to_string(tm.config.cross)) +
                                                       " cross, " + model_path));

@@ -1,7 +1,11 @@
 // deepcross: train, evaluate, serve and explain Deep & Cross Network CTR models.
 // main parses the subcommand and its flags, dispatches, and is the one place that catches
 // errors: "deepcross: error: WHAT (WHERE)" on stderr, exit 1 (data, files, models) or 2 (usage).
+#include <signal.h>
+
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <exception>
 #include <map>
 #include <new>
@@ -31,7 +35,7 @@ int dispatch(int argc, char** argv) {
   }
   const std::string sub = argv[1];
   if (sub == "--help" || sub == "-h" || sub == "help") {
-    std::fputs(overview_text().c_str(), stderr);
+    write_stdout(overview_text());
     return 0;
   }
   if (sub == "--version") {
@@ -49,7 +53,7 @@ int dispatch(int argc, char** argv) {
   }
   std::vector<std::string> args(argv + 2, argv + argc);
   if (wants_help(args)) {
-    std::fputs(help_text(sub).c_str(), stderr);
+    write_stdout(help_text(sub));
     return 0;
   }
   const Options options = parse_options(sub, args);
@@ -61,8 +65,20 @@ int dispatch(int argc, char** argv) {
 int main(int argc, char** argv) {
   // Before any thread exists, so that every thread inherits it (core/float_env.h).
   deepcross::flush_subnormals_to_zero();
+  // A closed pipe on stdout is a write error (EPIPE) that is reported, not a silent death.
+  ::signal(SIGPIPE, SIG_IGN);
   try {
-    return dispatch(argc, argv);
+    const int rc = dispatch(argc, argv);
+    // What is still buffered for stdout, and any earlier failed write to it (a full disk, a
+    // closed pipe): reported, exit 1, for every subcommand.
+    errno = 0;
+    if (std::fflush(stdout) != 0 || std::ferror(stdout)) {
+      const int err = errno;
+      std::fprintf(stderr, "deepcross: error: cannot write to standard output%s%s (stdout)\n",
+                   err != 0 ? ": " : "", err != 0 ? std::strerror(err) : "");
+      return 1;
+    }
+    return rc;
   } catch (const deepcross::Error& e) {
     std::fprintf(stderr, "deepcross: error: %s\n", e.message().c_str());
     return e.exit_code();

@@ -1,10 +1,15 @@
 // deepcross train: read, split, fit the preprocessing on the training rows, train with early
 // stopping, checkpoint the best epoch, score the test rows, write the model, the history and
 // the curves, and print the final JSON on stdout.
+#include <unistd.h>
+
+#include <cerrno>
 #include <chrono>
+#include <cstring>
 #include <cmath>
 #include <cstdio>
 #include <numeric>
+#include <filesystem>
 #include <optional>
 #include <sys/resource.h>
 
@@ -15,6 +20,7 @@
 #include "deepcross/error.h"
 #include "io/data_cache.h"
 #include "io/model_io.h"
+#include "io/whole_file.h"
 #include "train/curves.h"
 #include "train/progress.h"
 #include "train/trainer.h"
@@ -115,6 +121,44 @@ std::string mib(size_t bytes) {
   return buf;
 }
 
+// Why the AUC of `valid` is undefined for a model with `classes` outputs ("" when it is
+// defined): asked of the metric itself, on constant scores (any defined AUC is then 0.5).
+std::string undefined_auc_reason(const EncodedData& valid, int classes) {
+  const int k = classes > 1 ? classes : 1;
+  const std::vector<float> constant(valid.rows * static_cast<size_t>(k), 1.0f / static_cast<float>(k + (k == 1)));
+  if (!std::isnan(score(constant, valid.labels, k).auc)) return std::string();
+  if (k == 1) return "the validation rows have one class only";
+  std::vector<size_t> count(static_cast<size_t>(k), 0);
+  for (float y : valid.labels) {
+    if (y >= 0 && y < k) ++count[static_cast<size_t>(y)];
+  }
+  for (int c = 0; c < k; ++c) {
+    if (count[static_cast<size_t>(c)] == 0 || count[static_cast<size_t>(c)] == valid.rows) {
+      return "class " + std::to_string(c) + " of --classes " + std::to_string(classes) +
+             (count[static_cast<size_t>(c)] == 0 ? " has no validation rows"
+                                                 : " is every validation row");
+    }
+  }
+  return "the validation labels";
+}
+
+// --cache DIR: a folder we may write into, or one that can be created (in the nearest folder
+// above it that exists).
+void check_cache_folder(const std::string& dir) {
+  std::error_code ec;
+  std::filesystem::path p = std::filesystem::absolute(dir, ec);
+  if (ec) return;  // the write reports it
+  if (std::filesystem::exists(p, ec) && !std::filesystem::is_directory(p, ec)) {
+    throw DataError("cannot use --cache: not a folder", dir);
+  }
+  while (!std::filesystem::exists(p, ec) && p.has_parent_path() && p != p.parent_path()) {
+    p = p.parent_path();
+  }
+  if (::access(p.c_str(), W_OK | X_OK) != 0) {
+    throw DataError(std::string("cannot write --cache: ") + std::strerror(errno), p.string());
+  }
+}
+
 nlohmann::json number_or_null(double v) {
   return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(nullptr);
 }
@@ -172,6 +216,27 @@ int run_train(const Options& o) {
   const std::string model_path = o.get_string("model");
   const bool has_valid = o.is_set("valid"), has_test = o.is_set("test");
 
+  // Every output is checked before any work: a typo in a folder name fails now, not after the
+  // whole training.
+  const std::string history_path = default_beside(o, "history", ".history.csv");
+  const std::string curves_path = default_beside(o, "curves", ".curves.svg");
+  const std::string report_path = output_path(o, "report");
+  if (!model_path.empty()) check_output_path(model_path, "--model");
+  if (!history_path.empty()) check_output_path(history_path, "--history");
+  if (!curves_path.empty()) check_output_path(curves_path, "--curves");
+  if (!report_path.empty()) check_output_path(report_path, "--report");
+  // The data cache only saves time: one that cannot be written is a warning, said now.
+  std::string cache_dir = output_path(o, "cache");
+  if (!cache_dir.empty()) {
+    try {
+      check_cache_folder(cache_dir);
+    } catch (const DataError& e) {
+      warn(std::string("could not write the data cache: ") + e.what() + " (" + e.where() +
+           "); training without it");
+      cache_dir.clear();
+    }
+  }
+
   PreprocessOptions po;
   po.min_count = o.get_int("min-count");
   po.seed = seed;
@@ -182,7 +247,7 @@ int run_train(const Options& o) {
   // (and then cached). The parsed tables are gone before training starts.
   const auto t_read = std::chrono::steady_clock::now();
   std::optional<DataCacheKey> cache_key;
-  if (const std::string dir = output_path(o, "cache"); !dir.empty()) {
+  if (const std::string& dir = cache_dir; !dir.empty()) {
     std::vector<std::pair<std::string, std::string>> sources = {{"data", o.get_string("data")}};
     if (has_valid) sources.emplace_back("valid", o.get_string("valid"));
     if (has_test) sources.emplace_back("test", o.get_string("test"));
@@ -235,6 +300,14 @@ int run_train(const Options& o) {
   }
   StepProfile profile;
   TrainerOptions topts = trainer_options(o);
+  if (topts.monitor == Monitor::kValAuc) {
+    if (const std::string why = undefined_auc_reason(valid, tm.config.classes); !why.empty()) {
+      warn("the validation AUC is undefined (" + why +
+           "): early stopping monitors the validation log loss instead");
+      topts.monitor = Monitor::kValLogloss;
+      tm.options["monitor"] = "val_logloss";
+    }
+  }
   // The model's configuration records the precision the products had, not "auto".
   tm.options["precision"] = topts.precision == GemmPrecision::kBf16 ? "bf16" : "fp32";
   std::fprintf(stderr, "model: %s cross, %s, D = %d, %zu parameters; training products in %s\n",
@@ -253,13 +326,21 @@ int run_train(const Options& o) {
     }
     progress->update(step, loss, rate);
   };
+  const std::string curves_title = "deepcross — " + std::string(to_string(tm.config.cross)) +
+                                   " cross, " + std::string(to_string(tm.config.structure));
+  History so_far;
   auto on_epoch = [&](const EpochRecord& r) {
     if (progress) progress->finish();
     progress.reset();
     ++epoch_no;
     std::fprintf(stderr, "%s\n", format_epoch_row(r).c_str());
-    // Checkpoint: the best epoch so far, written atomically (no --model: nothing is saved).
+    // Checkpoint: the best epoch so far, written atomically (no --model: nothing is saved);
+    // then, after every epoch, the history and curves up to it, so that the files of a run
+    // interrupted at any point (SIGINT, a diverging step) describe the same run.
     if (r.best && !model_path.empty()) save_model(model_path, tm);
+    so_far.add(r);
+    if (!history_path.empty()) so_far.write_csv(history_path);
+    if (!curves_path.empty()) write_curves_svg(curves_path, so_far, curves_title);
   };
   TrainSummary summary = trainer.fit(train, valid, on_epoch, on_step);
 
@@ -272,16 +353,8 @@ int run_train(const Options& o) {
                  {"test_logloss", number_or_null(test_eval.loss)}};
   if (!model_path.empty()) save_model(model_path, tm);
 
-  // The history and curves go beside the model unless placed explicitly (nowhere without
-  // either a --model or their own flag).
-  const std::string history_path = default_beside(o, "history", ".history.csv");
-  const std::string curves_path = default_beside(o, "curves", ".curves.svg");
-  if (!history_path.empty()) summary.history.write_csv(history_path);
-  if (!curves_path.empty()) {
-    write_curves_svg(curves_path, summary.history,
-                     "deepcross — " + std::string(to_string(tm.config.cross)) + " cross, " +
-                         std::string(to_string(tm.config.structure)));
-  }
+  // The history and curves (beside the model unless placed explicitly; nowhere without
+  // either a --model or their own flag) were written with every epoch (on_epoch).
 
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - t_start).count();
@@ -332,9 +405,7 @@ int run_train(const Options& o) {
                  mib(vocabulary_bytes(tm.preprocessor)).c_str(), mib(params).c_str(),
                  mib(optimizer).c_str(), mib(rest).c_str());
   }
-  if (const std::string report = output_path(o, "report"); !report.empty()) {
-    write_text_file(report, out.dump(2) + "\n");
-  }
+  if (!report_path.empty()) write_text_file(report_path, out.dump(2) + "\n");
   write_json_line(out.dump());
   return 0;
 }

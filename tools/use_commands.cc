@@ -13,6 +13,7 @@
 #include "data_options.h"
 #include "deepcross/error.h"
 #include "io/model_io.h"
+#include "io/whole_file.h"
 #include "train/trainer.h"
 
 namespace deepcross {
@@ -24,7 +25,22 @@ Table read_for_model(const Options& o, const TrainedModel& tm, LabelPolicy polic
   layout.label_policy = policy;
   layout.threads = thread_count(o);
   layout.compute_sha256 = false;  // only the training data's fingerprint is kept (in the model)
-  return read_checked({o.get_string("data")}, layout, "data");
+  // eval --bad-lines: the command line wins over the model's training layout.
+  if (o.accepts("bad-lines") && o.is_set("bad-lines")) {
+    layout.bad_lines = parse_bad_lines(o.get_string("bad-lines"));
+  }
+  if (const char d = delimiter_option(o); d != 0) layout.delimiter = d;
+  // Columns the model does not use are read past, with one warning (INTERFACE.md).
+  layout.unknown_columns_ignored = true;
+  Table t = read_checked({o.get_string("data")}, layout, "data");
+  if (!t.unused_columns.empty()) {
+    std::string names;
+    for (const std::string& n : t.unused_columns) names += (names.empty() ? "" : ", ") + n;
+    warn("ignoring column" + std::string(t.unused_columns.size() == 1 ? " " : "s ") + names +
+         " of " + o.get_string("data") + ": the model does not use " +
+         (t.unused_columns.size() == 1 ? "it" : "them"));
+  }
+  return t;
 }
 
 nlohmann::json number_or_null(double v) {
@@ -51,8 +67,21 @@ int run_eval(const Options& o) {
 int run_predict(const Options& o) {
   const int threads = thread_count(o);
   set_blas_threads(threads);
+  // --output: checked before any work; "-" is standard output.
+  const std::string path =
+      o.is_set("output") && o.get_string("output") != "-" ? o.get_string("output") : std::string();
+  if (!path.empty()) check_output_path(path, "--output");
   TrainedModel tm = load_model(o.get_string("model"));
-  const Table table = read_for_model(o, tm, LabelPolicy::kOptional);
+  Table table;
+  try {
+    table = read_for_model(o, tm, LabelPolicy::kOptional);
+  } catch (const DataError& e) {
+    // No rows to predict: no predictions (an empty output), not an error.
+    if (!std::string_view(e.what()).starts_with("no data rows")) throw;
+    if (!path.empty()) write_text_file(path, "");
+    std::fprintf(stderr, "scored 0 rows (%s has none)\n", o.get_string("data").c_str());
+    return 0;
+  }
   const EncodedData data = tm.preprocessor.encode(table, {}, threads);
   warm_up_gemm();  // oneDNN's one-time kernel generation, outside the scoring rate
   const auto t0 = std::chrono::steady_clock::now();
@@ -61,9 +90,7 @@ int run_predict(const Options& o) {
   const int k = tm.model->outputs();
 
   std::FILE* out = stdout;
-  std::string path;
-  if (o.is_set("output")) {
-    path = o.get_string("output");
+  if (!path.empty()) {
     out = std::fopen(path.c_str(), "w");
     if (!out) throw DataError(std::string("cannot open for writing: ") + std::strerror(errno), path);
   }
@@ -86,7 +113,13 @@ int run_predict(const Options& o) {
   }
   ok = ok && std::fwrite(buf.data(), 1, buf.size(), out) == buf.size();
   ok = (out == stdout ? std::fflush(out) == 0 : std::fclose(out) == 0) && ok;
-  if (!ok) throw DataError("write failed", path.empty() ? "stdout" : path);
+  if (!ok) {
+    const int err = errno;
+    throw DataError(std::string(path.empty() ? "cannot write to standard output"
+                                             : "cannot write the predictions") +
+                        (err != 0 ? std::string(": ") + std::strerror(err) : std::string()),
+                    path.empty() ? "stdout" : path);
+  }
   std::fprintf(stderr, "scored %zu rows in %.3f s (%.0f rows/s)%s%s\n", data.rows, predict_s,
                data.rows / std::max(predict_s, 1e-9), path.empty() ? "" : "; wrote ",
                path.c_str());

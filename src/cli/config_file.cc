@@ -41,7 +41,14 @@ std::vector<ConfigEntry> parse_config_text(std::string_view text, const std::str
     if (key.empty()) {
       throw UsageError("expected 'key = value', found no key before '='", where);
     }
-    entries.push_back({std::string(key), std::string(trim(line.substr(equals + 1))), line_number});
+    std::string_view value = trim(line.substr(equals + 1));
+    // A value in matching quotes ("C1,C2" or 'a b') is what is between them, as in the
+    // shells and INI dialects people copy from; the quotes are not part of any value.
+    if (value.size() >= 2 && (value.front() == '"' || value.front() == '\'') &&
+        value.back() == value.front()) {
+      value = value.substr(1, value.size() - 2);
+    }
+    entries.push_back({std::string(key), std::string(value), line_number});
   }
   return entries;
 }

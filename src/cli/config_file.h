@@ -6,8 +6,9 @@
 //   no-label = true
 //
 // Blank lines and lines whose first non-blank character is '#' are skipped; the key and the
-// value are trimmed of spaces and tabs (a value keeps inner spaces, quotes are not special,
-// and '#' after a value is part of the value). CRLF line ends and a UTF-8 byte order mark are
+// value are trimmed of spaces and tabs (a value keeps inner spaces; a value in matching
+// double or single quotes is what is between them, and '#' after a value is part of the
+// value). CRLF line ends and a UTF-8 byte order mark are
 // accepted. Keys are checked against the parameter table by the caller (cli/options.h).
 //
 //   std::vector<ConfigEntry> entries = read_config_file("model.cfg");

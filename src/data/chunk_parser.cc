@@ -112,6 +112,10 @@ class ChunkParser {
           categorical_[slot.index] = field;
           break;
         case FieldRole::kLabel: {
+          if (layout_.label_ignored) {  // whatever it holds, it is not used
+            has_label = true;
+            break;
+          }
           std::string what = parse_label(field, layout_.classes, &label);
           if (!what.empty()) return problem(line, static_cast<uint32_t>(i + 1), std::move(what));
           has_label = true;

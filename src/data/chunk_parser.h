@@ -41,6 +41,7 @@ struct RowLayout {
   std::vector<FieldSlot> fields;
   std::vector<std::string> names;       // one per field, for error messages
   bool has_label = false;               // one field is the label
+  bool label_ignored = false;           // its value is not read (predict: rows with a label)
   size_t numeric = 0, categorical = 0;  // output column counts
   int classes = 1;
   bool stop_at_first_problem = true;  // BadLines::kError

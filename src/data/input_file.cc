@@ -42,7 +42,13 @@ struct InputFile::Inflater {
 };
 
 InputFile::InputFile(std::string path) : path_(std::move(path)) {
-  fd_ = ::open(path_.c_str(), O_RDONLY | O_CLOEXEC);
+  // "-": standard input (a copy of the descriptor, closed like any other).
+  if (path_ == "-") {
+    path_ = "stdin";
+    fd_ = ::fcntl(STDIN_FILENO, F_DUPFD_CLOEXEC, 0);
+  } else {
+    fd_ = ::open(path_.c_str(), O_RDONLY | O_CLOEXEC);
+  }
   if (fd_ < 0) throw DataError("cannot open file: " + os_reason(errno), path_);
   // Sniff the gzip magic (1f 8b) from the first bytes.
   head_.resize(kRawBlock);

@@ -1,5 +1,7 @@
 #include "data/reader.h"
 
+#include "cli/suggest.h"
+
 #include <algorithm>
 #include <deque>
 #include <future>
@@ -7,6 +9,7 @@
 #include <optional>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 #include <utility>
 
 #include "core/check.h"
@@ -23,6 +26,20 @@ namespace {
 
 constexpr int kCriteoNumeric = 13;      // I1..I13
 constexpr int kCriteoCategorical = 26;  // C14..C39
+
+const char* role_word(FieldRole role) {
+  switch (role) {
+    case FieldRole::kLabel:
+      return "label";
+    case FieldRole::kNumeric:
+      return "numeric";
+    case FieldRole::kCategorical:
+      return "categorical";
+    case FieldRole::kIgnore:
+      break;
+  }
+  return "ignored";
+}
 
 const char* role_flag(FieldRole role) {
   switch (role) {
@@ -162,6 +179,13 @@ class SourceReader {
     builder_.begin_source(name_);
     std::string block;
     if (!blocks_.next(block)) throw DataError("no data rows (the file is empty)", name_);
+    // A UTF-8 byte-order mark (spreadsheets write one) is not data, in any format.
+    if (block.compare(0, 3, "\xEF\xBB\xBF") == 0) {
+      block.erase(0, 3);
+      if (block.empty() && !blocks_.next(block)) {
+        throw DataError("no data rows (the file is empty)", name_);
+      }
+    }
     if (opts_.format == Format::kCriteo) {
       layout_ = criteo_layout(0);
     } else {
@@ -253,6 +277,7 @@ class SourceReader {
     }
     layout->expected_fields = "expected " + std::to_string(width) + " fields";
     layout->has_label = width == full;
+    layout->label_ignored = opts_.label_policy == LabelPolicy::kOptional;
     if (layout->has_label) {
       layout->fields.push_back({FieldRole::kLabel, 0});
       layout->names.push_back("label");
@@ -310,7 +335,9 @@ class SourceReader {
       throw DataError("empty header line (expected the column names)", name_ + ":1");
     }
     auto layout = std::make_shared<RowLayout>();
-    layout->separator = opts_.format == Format::kCsv ? ',' : '\t';
+    layout->separator = opts_.delimiter != 0 ? opts_.delimiter
+                        : opts_.format == Format::kCsv ? ','
+                                                         : '\t';
     layout->quoted = opts_.format == Format::kCsv;
     layout->classes = opts_.classes;
     layout->stop_at_first_problem = opts_.bad_lines == BadLines::kError;
@@ -319,9 +346,45 @@ class SourceReader {
     FieldProblem problem = splitter.split(header, fields);
     if (!problem.ok()) throw DataError(problem.what, where(1, problem.column, *layout));
     for (auto f : fields) layout->names.emplace_back(f);
+    // One column holding the other separator: the file is in another layout (a Criteo or TSV
+    // file given to a CSV model, say); say so rather than echo the line as a column name.
+    if (fields.size() == 1 && column_roles(opts_).size() > 1) {
+      for (const char other : {'\t', ',', ';', '|'}) {
+        if (other == layout->separator || fields[0].find(other) == std::string_view::npos) continue;
+        const auto shown = [](char c) { return c == '\t' ? std::string("tab") : "'" + std::string(1, c) + "'"; };
+        throw DataError("the header line has no " + shown(layout->separator) +
+                            " between its columns but has " + shown(other) +
+                            ": the file is not in the layout the data is read in (" +
+                            (opts_.format == Format::kCsv ? "CSV" : "TSV") + " with a header line" +
+                            (opts_.delimiter != 0 ? ", --delimiter" : "") + ")",
+                        name_ + ":1");
+      }
+    }
     layout->expected_fields = "expected " + std::to_string(fields.size()) + " fields";
 
     const auto roles = column_roles(opts_);
+    // The columns the flags (or the model) name come first: a misspelt --label is reported as
+    // itself, not as the header column it failed to claim.
+    const std::unordered_set<std::string> in_header(layout->names.begin(), layout->names.end());
+    for (const auto& [name, role] : roles) {
+      if (in_header.count(name) ||
+          (role == FieldRole::kLabel && opts_.label_policy == LabelPolicy::kOptional) ||
+          (role == FieldRole::kIgnore && opts_.unknown_columns_ignored) ||
+          (name == opts_.label && opts_.label_policy == LabelPolicy::kAbsent)) {
+        continue;
+      }
+      if (opts_.unknown_columns_ignored) {  // the model's column, not a flag the user typed
+        throw DataError("the model's " + std::string(role_word(role)) + " column " +
+                            quote_field(name) + " is not in the header",
+                        name_ + ":1");
+      }
+      std::vector<std::string_view> header_names(layout->names.begin(), layout->names.end());
+      const std::string near = closest_name(name, header_names);
+      throw DataError("column " + quote_field(name) + " (" + role_flag(role) +
+                          ") is not in the header" +
+                          (near.empty() ? std::string() : " (did you mean " + quote_field(near) + "?)"),
+                      name_ + ":1");
+    }
     std::unordered_map<std::string, size_t> seen;
     std::vector<std::string> numeric, categorical;
     for (size_t i = 0; i < layout->names.size(); ++i) {
@@ -336,6 +399,11 @@ class SourceReader {
                         at);
       }
       auto role = roles.find(name);
+      if (role == roles.end() && opts_.unknown_columns_ignored) {
+        if (!builder_.columns_set()) builder_.table().unused_columns.push_back(name);
+        layout->fields.push_back({FieldRole::kIgnore, 0});
+        continue;
+      }
       if (role == roles.end()) {
         throw DataError("column " + quote_field(name) +
                             " has no role (name it in --label, --numeric, --categorical or "
@@ -351,18 +419,9 @@ class SourceReader {
         categorical.push_back(name);
       } else if (slot.role == FieldRole::kLabel) {
         layout->has_label = true;
+        layout->label_ignored = opts_.label_policy == LabelPolicy::kOptional;
       }
       layout->fields.push_back(slot);
-    }
-    for (const auto& [name, role] : roles) {
-      if (seen.count(name) ||
-          (role == FieldRole::kLabel && opts_.label_policy == LabelPolicy::kOptional) ||
-          (name == opts_.label && opts_.label_policy == LabelPolicy::kAbsent)) {
-        continue;
-      }
-      throw DataError(
-          "column " + quote_field(name) + " (" + role_flag(role) + ") is not in the header",
-          name_ + ":1");
     }
     map_columns(*layout, numeric, categorical);
     builder_.check_label(layout->has_label, name_ + ":1", opts_.label);

@@ -77,6 +77,12 @@ struct ReadOptions {
   // Table::sha256 of the bytes read; false leaves it empty and skips the hashing (HTTP request
   // bodies, serve/request.h: no fingerprint is kept for them).
   bool compute_sha256 = true;
+  // csv/tsv read for a trained model (predict, eval, explain, serve): a header column with no
+  // role is skipped (and named in Table::unused_columns) rather than an error, and the
+  // --ignore columns may be absent.
+  bool unknown_columns_ignored = false;
+  // The separator of csv/tsv fields (--delimiter); 0: ',' for csv, tab for tsv.
+  char delimiter = 0;
 };
 
 // One skipped line, described as the error it would have been.

@@ -37,6 +37,9 @@ struct Table {
   std::vector<size_t> source_rows;   // rows contributed by each source
   size_t skipped_lines = 0;          // malformed lines skipped under --bad-lines skip
   std::string sha256;                // hex SHA-256 of the bytes read (uncompressed), all sources
+  // Header columns read past (ReadOptions::unknown_columns_ignored: columns a model does not
+  // use), first file's order, for one warning.
+  std::vector<std::string> unused_columns;
 };
 
 }  // namespace deepcross

@@ -92,6 +92,8 @@ std::optional<DataCacheKey> data_cache_key(
                      {"size", static_cast<int64_t>(st.st_size)},
                      {"mtime_ns", static_cast<int64_t>(st.st_mtim.tv_sec) * 1000000000 +
                                       st.st_mtim.tv_nsec},
+                     {"ctime_ns", static_cast<int64_t>(st.st_ctim.tv_sec) * 1000000000 +
+                                      st.st_ctim.tv_nsec},
                      {"device", static_cast<uint64_t>(st.st_dev)},
                      {"inode", static_cast<uint64_t>(st.st_ino)}});
   }
@@ -125,7 +127,13 @@ std::optional<IngestedData> load_data_cache(const DataCacheKey& key, std::string
   try {
     return data_cache_from_file(read_model_file(key.path), key.key, why_not);
   } catch (const Error& e) {
-    *why_not = std::string(e.what()) + " (" + e.where() + ")";
+    // The container is the model file's; the user knows this file as a cache entry.
+    std::string what = e.what();
+    for (size_t at = what.find("model file"); at != std::string::npos;
+         at = what.find("model file", at)) {
+      what.replace(at, 10, "data cache entry");
+    }
+    *why_not = what + " (" + e.where() + ")";
   }
   return std::nullopt;
 }

@@ -6,8 +6,10 @@
 // A cache entry is one file in DIR, `NAME.HEX.dcache` (NAME: the --data file's name; HEX: 16
 // hex digits of the SHA-256 of the key), in the model file container (io/model_file.h:
 // checksummed, written atomically). The key names everything the encoded rows depend on:
-//   - each source file's absolute path, size, modification time (ns), device and inode —
-//     editing, replacing or touching a file changes the key;
+//   - each source file's absolute path, size, modification time (ns), status-change time
+//     (ctime, ns), device and inode — editing, replacing or touching a file changes the key,
+//     also an edit that keeps the size and sets the modification time back (the ctime
+//     cannot be set back; the contents themselves are not hashed);
 //   - the layout (format, label, column roles, classes, bad-lines policy);
 //   - the preprocessing (min-count, quantiles, quantile-sample, seed — the seed also draws the
 //     split of --data when --valid/--test are absent);

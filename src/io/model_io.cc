@@ -125,8 +125,12 @@ ModelConfig model_config_from_json(const nlohmann::json& j, const std::string& w
 }
 
 nlohmann::json layout_to_json(const ReadOptions& o) {
-  return {{"format", format_name(o.format)}, {"label", o.label},     {"numeric", o.numeric},
-          {"categorical", o.categorical},     {"ignore", o.ignore},   {"classes", o.classes}};
+  nlohmann::json j = {{"format", format_name(o.format)}, {"label", o.label},
+                      {"numeric", o.numeric},             {"categorical", o.categorical},
+                      {"ignore", o.ignore},               {"classes", o.classes}};
+  // Only when set (--delimiter): models without it keep their bytes.
+  if (o.delimiter != 0) j["delimiter"] = std::string(1, o.delimiter);
+  return j;
 }
 
 ReadOptions layout_from_json(const nlohmann::json& j, const std::string& where) {
@@ -138,6 +142,13 @@ ReadOptions layout_from_json(const nlohmann::json& j, const std::string& where) 
     o.categorical = j.at("categorical").get<std::vector<std::string>>();
     o.ignore = j.at("ignore").get<std::vector<std::string>>();
     o.classes = j.at("classes").get<int>();
+    if (j.contains("delimiter")) {
+      const std::string d = j.at("delimiter").get<std::string>();
+      if (d.size() != 1 || d[0] == '"' || d[0] == '\n' || d[0] == '\r') {
+        throw DataError("bad data layout in model: delimiter " + nlohmann::json(d).dump(), where);
+      }
+      o.delimiter = d[0];
+    }
     return o;
   } catch (const nlohmann::json::exception& e) {
     throw DataError(std::string("bad data layout in model: ") + e.what(), where);

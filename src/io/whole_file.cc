@@ -72,17 +72,22 @@ std::string directory_of(const std::string& path) {
 // (another thread may be writing one) and those of live processes are kept; errors are ignored
 // (the cleanup is best-effort and never fails a write).
 void remove_dead_writers_temporaries(const std::string& path) {
-  const std::string prefix = std::filesystem::path(path).filename().string() + ".tmp-";
+  const std::string base = std::filesystem::path(path).filename().string();
   const pid_t self = ::getpid();
   std::error_code ec;
   std::filesystem::directory_iterator it(directory_of(path), ec), end;
   for (; !ec && it != end; it.increment(ec)) {
     const std::string name = it->path().filename().string();
-    if (name.size() <= prefix.size() || name.compare(0, prefix.size(), prefix) != 0) continue;
+    if (name.compare(0, base.size(), base) != 0) continue;
+    // "BASE[.MORE].tmp-PID-N": the files written beside BASE (m.dcn.history.csv beside m.dcn)
+    // are cleaned with it.
+    const size_t at = name.rfind(".tmp-");
+    if (at == std::string::npos || at < base.size()) continue;
+    const size_t start = at + 5;
     // PID: the digits up to the next '-', then a non-empty run of digits.
-    const size_t dash = name.find('-', prefix.size());
-    if (dash == std::string::npos || dash == prefix.size() || dash + 1 == name.size()) continue;
-    const std::string pid_text = name.substr(prefix.size(), dash - prefix.size());
+    const size_t dash = name.find('-', start);
+    if (dash == std::string::npos || dash == start || dash + 1 == name.size()) continue;
+    const std::string pid_text = name.substr(start, dash - start);
     const std::string tag = name.substr(dash + 1);
     if (pid_text.size() > 9 ||
         pid_text.find_first_not_of("0123456789") != std::string::npos ||
@@ -125,9 +130,81 @@ std::vector<uint8_t> read_whole_file(const std::string& path, std::string_view k
   return bytes;
 }
 
+std::string resolve_output_target(const std::string& path) {
+  std::string p = path;
+  for (int hops = 0; hops < 40; ++hops) {
+    struct stat st;
+    if (::lstat(p.c_str(), &st) != 0 || !S_ISLNK(st.st_mode)) return p;
+    std::vector<char> buf(static_cast<size_t>(st.st_size > 0 ? st.st_size : 255) + 1);
+    const ssize_t n = ::readlink(p.c_str(), buf.data(), buf.size());
+    if (n < 0) throw DataError("cannot read the symbolic link: " + os_reason(errno), p);
+    const std::string target(buf.data(), static_cast<size_t>(n));
+    p = !target.empty() && target[0] == '/'
+            ? target
+            : (std::filesystem::path(directory_of(p)) / target).lexically_normal().string();
+  }
+  throw DataError("cannot write: too many levels of symbolic links", path);
+}
+
+namespace {
+
+// Writes `pieces` to a file that is not replaced by a rename: standard output ("-"), a FIFO, a
+// character or block device, a socket.
+void write_straight_through(const std::string& shown, int fd,
+                            std::span<const std::span<const uint8_t>> pieces) {
+  for (std::span<const uint8_t> piece : pieces) {
+    if (int err = write_all(fd, piece)) throw DataError("cannot write: " + os_reason(err), shown);
+  }
+}
+
+}  // namespace
+
+void check_output_path(const std::string& path, std::string_view flag) {
+  const std::string f(flag);
+  if (path == "-") return;
+  const std::string target = resolve_output_target(path);
+  struct stat st;
+  if (::stat(target.c_str(), &st) == 0) {
+    if (S_ISDIR(st.st_mode)) throw DataError("cannot write " + f + ": it is a directory", path);
+    if (!S_ISREG(st.st_mode)) {
+      if (::access(target.c_str(), W_OK) != 0) {
+        throw DataError("cannot write " + f + ": " + os_reason(errno), path);
+      }
+      return;
+    }
+  }
+  // A regular file is replaced by a rename in its folder: the folder must exist and be writable.
+  const std::string dir = directory_of(target);
+  struct stat ds;
+  if (::stat(dir.c_str(), &ds) != 0) {
+    throw DataError("cannot write " + f + ": folder " + dir + ": " + os_reason(errno), path);
+  }
+  if (!S_ISDIR(ds.st_mode)) {
+    throw DataError("cannot write " + f + ": " + dir + " is not a folder", path);
+  }
+  if (::access(dir.c_str(), W_OK | X_OK) != 0) {
+    throw DataError("cannot write " + f + ": folder " + dir + ": " + os_reason(errno), path);
+  }
+}
+
 void write_whole_file_atomically(
-    const std::string& path, std::span<const std::span<const uint8_t>> pieces,
+    const std::string& shown_path, std::span<const std::span<const uint8_t>> pieces,
     const std::function<void(const std::string& temp_path)>& before_rename) {
+  if (shown_path == "-") {
+    write_straight_through("stdout", STDOUT_FILENO, pieces);
+    return;
+  }
+  // A symbolic link stays a link: its (final) target is replaced.
+  const std::string path = resolve_output_target(shown_path);
+  struct stat existing;
+  if (::stat(path.c_str(), &existing) == 0 && !S_ISREG(existing.st_mode)) {
+    if (S_ISDIR(existing.st_mode)) throw DataError("cannot write: it is a directory", shown_path);
+    Fd out(::open(path.c_str(), O_WRONLY | O_CLOEXEC));
+    if (out.get() < 0) throw DataError("cannot open for writing: " + os_reason(errno), shown_path);
+    write_straight_through(shown_path, out.get(), pieces);
+    if (int err = out.close_now()) throw DataError("cannot close: " + os_reason(err), shown_path);
+    return;
+  }
   remove_dead_writers_temporaries(path);
   std::string temp;
   int raw = -1;

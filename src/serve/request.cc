@@ -530,6 +530,7 @@ RequestDecoder::RequestDecoder(RequestSchema schema, RequestLimits limits)
   schema_.layout.bad_lines = BadLines::kError;  // every line gets a prediction, or none does
   schema_.layout.threads = 1;                   // the server parallelises across requests
   schema_.layout.compute_sha256 = false;        // no fingerprint of a request
+  schema_.layout.unknown_columns_ignored = true;  // columns the model does not use
 }
 
 Table RequestDecoder::decode_json(std::string_view body) const {
@@ -561,7 +562,8 @@ Table RequestDecoder::decode_tsv(std::string_view body) const {
                        std::to_string(rows) + " data lines exceed the limit of " +
                            std::to_string(limits_.max_rows) + " rows in one request (--max-rows)");
   }
-  if (rows == 0) {
+  const bool blank = body.find_first_not_of(" \t\r\n") == std::string_view::npos;
+  if (rows == 0 && (!header || blank)) {
     Table t = empty_tsv_table(layout);
     set_provenance(t);
     return t;
@@ -571,6 +573,13 @@ Table RequestDecoder::decode_tsv(std::string_view body) const {
   try {
     return parse_table(body, kSource, opts);
   } catch (const DataError& e) {
+    // A header line alone: checked like any header (a row sent without one is refused
+    // here, not taken for a header), then no rows.
+    if (rows == 0 && std::string_view(e.what()).starts_with("no data rows")) {
+      Table t = empty_tsv_table(layout);
+      set_provenance(t);
+      return t;
+    }
     throw tsv_error(e, header);
   }
 }
@@ -578,7 +587,19 @@ Table RequestDecoder::decode_tsv(std::string_view body) const {
 Table RequestDecoder::decode(std::string_view content_type, std::string_view body) const {
   const size_t semicolon = content_type.find(';');
   const std::string media = lower_trimmed(content_type.substr(0, semicolon));
-  if (media == "text/tab-separated-values") return decode_tsv(body);
+  // Text rows come in the training file's layout: a Criteo or TSV model reads
+  // text/tab-separated-values, a CSV model text/csv (serve/request.h).
+  const bool csv_model = schema_.layout.format == Format::kCsv;
+  if (media == (csv_model ? "text/csv" : "text/tab-separated-values")) return decode_tsv(body);
+  if (media == "text/csv" || media == "text/tab-separated-values") {
+    throw RequestError(kStatusUnsupportedMediaType,
+                       "this model reads its rows as " +
+                           std::string(csv_model ? "text/csv" : "text/tab-separated-values") +
+                           (schema_.layout.format == Format::kCriteo
+                                ? " (Criteo lines, no header)"
+                                : " (a header line naming the columns, then the rows)") +
+                           " or application/json, not " + media);
+  }
   if (media == "application/json") {
     // Parameters: name=value pairs; a charset, if given, must be UTF-8 (JSON's encoding).
     std::string_view params =
@@ -606,7 +627,8 @@ Table RequestDecoder::decode(std::string_view content_type, std::string_view bod
   }
   throw RequestError(kStatusUnsupportedMediaType,
                      "unsupported content type " + quote_field(content_type) +
-                         " (expected application/json or text/tab-separated-values)");
+                         " (expected application/json or " +
+                         (schema_.layout.format == Format::kCsv ? "text/csv" : "text/tab-separated-values") + ")");
 }
 
 Table decode_json_request(std::string_view body, const std::vector<FieldSpec>& fields,

@@ -53,8 +53,16 @@
 // errors become 400 with their message; row = the 0-based data row (line - 1, or line - 2
 // after a header), field = the column name when known.
 //
+// CSV models: the text rows are text/csv instead (the training file's layout: a header line
+// naming the columns, the model's --delimiter or ','); a csv or tsv body must begin with its
+// header line, checked even when no rows follow (a row sent without a header is refused as a
+// header that lacks the model's columns: 400). Header columns the model does not use are
+// skipped, and its --ignore columns may be absent.
+//
 // Content types: "application/json" (a charset parameter, if given, must be utf-8) and
-// "text/tab-separated-values", case-insensitive, parameters allowed; anything else: 415.
+// "text/tab-separated-values" (Criteo and TSV models) or "text/csv" (CSV models),
+// case-insensitive, parameters allowed; the other text type, or anything else: 415 naming the
+// one the model reads.
 //
 // The Table: columns in the model's field order (numeric and categorical columns each keep
 // the order of `fields`), categorical values interned per column in row order with "" for

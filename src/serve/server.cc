@@ -1,8 +1,10 @@
 #include "serve/server.h"
 
+#include <arpa/inet.h>
 #include <httplib.h>
 #include <netdb.h>
 #include <omp.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -19,9 +21,11 @@
 #include <new>
 #include <utility>
 
+#include "cli/option_table.h"
 #include "core/blas.h"
 #include "core/check.h"
 #include "deepcross/error.h"
+#include "serve/connection_gate.h"
 #include "serve/inference_protocol.h"
 #include "serve/request.h"
 #include "train/trainer.h"
@@ -238,10 +242,129 @@ std::string bind_failure_reason(const std::string& host, int port) {
   return reason;
 }
 
+// A connection's socket as httplib reads and writes a request: first the bytes the gate
+// (serve/connection_gate.h) already read, then the socket, each read bounded by the read
+// timeout and all of them by the request's deadline; what follows the request stays in the
+// connection's buffer (pipelined requests).
+class BufferedSocketStream final : public httplib::Stream {
+ public:
+  BufferedSocketStream(GatedConnection& c, int read_timeout_ms, int write_timeout_ms)
+      : c_(c),
+        read_timeout_ms_(read_timeout_ms),
+        write_timeout_ms_(write_timeout_ms),
+        deadline_(Clock::now() + std::chrono::milliseconds(read_timeout_ms)) {}
+  ~BufferedSocketStream() override { c_.pending.erase(0, pos_); }
+
+  bool is_readable() const override { return pos_ < c_.pending.size() || wait(POLLIN, timeout()); }
+  bool is_writable() const override { return wait(POLLOUT, write_timeout_ms_); }
+  ssize_t read(char* ptr, size_t size) override {
+    if (pos_ >= c_.pending.size()) {
+      c_.pending.clear();
+      pos_ = 0;
+      if (!wait(POLLIN, timeout())) return -1;
+      char buf[16384];
+      ssize_t n;
+      do {
+        n = ::recv(c_.fd, buf, sizeof buf, 0);
+      } while (n < 0 && errno == EINTR);
+      if (n <= 0) return n;
+      c_.pending.assign(buf, static_cast<size_t>(n));
+    }
+    const size_t k = std::min(size, c_.pending.size() - pos_);
+    std::memcpy(ptr, c_.pending.data() + pos_, k);
+    pos_ += k;
+    return static_cast<ssize_t>(k);
+  }
+  ssize_t write(const char* ptr, size_t size) override {
+    if (!wait(POLLOUT, write_timeout_ms_)) return -1;
+    ssize_t n;
+    do {
+      n = ::send(c_.fd, ptr, size, MSG_NOSIGNAL);
+    } while (n < 0 && errno == EINTR);
+    return n;
+  }
+  void get_remote_ip_and_port(std::string& ip, int& port) const override {
+    address(::getpeername, ip, port);
+  }
+  void get_local_ip_and_port(std::string& ip, int& port) const override {
+    address(::getsockname, ip, port);
+  }
+  socket_t socket() const override { return c_.fd; }
+
+ private:
+  int timeout() const {
+    const auto left =
+        std::chrono::duration_cast<std::chrono::milliseconds>(deadline_ - Clock::now()).count();
+    return static_cast<int>(std::clamp<long long>(left, 0, read_timeout_ms_));
+  }
+  bool wait(short events, int timeout_ms) const {
+    pollfd p{c_.fd, events, 0};
+    int rc;
+    do {
+      rc = ::poll(&p, 1, timeout_ms);
+    } while (rc < 0 && errno == EINTR);
+    return rc > 0;
+  }
+  void address(int (*get)(int, sockaddr*, socklen_t*), std::string& ip, int& port) const {
+    sockaddr_storage a{};
+    socklen_t len = sizeof a;
+    ip.clear();
+    port = 0;
+    if (get(c_.fd, reinterpret_cast<sockaddr*>(&a), &len) != 0) return;
+    char text[INET6_ADDRSTRLEN] = {};
+    if (a.ss_family == AF_INET) {
+      const auto* v4 = reinterpret_cast<const sockaddr_in*>(&a);
+      ::inet_ntop(AF_INET, &v4->sin_addr, text, sizeof text);
+      port = ntohs(v4->sin_port);
+    } else if (a.ss_family == AF_INET6) {
+      const auto* v6 = reinterpret_cast<const sockaddr_in6*>(&a);
+      ::inet_ntop(AF_INET6, &v6->sin6_addr, text, sizeof text);
+      port = ntohs(v6->sin6_port);
+    }
+    ip = text;
+  }
+
+  GatedConnection& c_;
+  size_t pos_ = 0;
+  int read_timeout_ms_, write_timeout_ms_;
+  Clock::time_point deadline_;
+};
+
+// Set by the post-routing handler when an answer says Connection: close (per thread: one
+// request at a time on each).
+thread_local bool t_answer_closes = false;
+
+// A whole HTTP/1.1 answer with a JSON body that closes the connection (the gate's 408, 503).
+std::string raw_answer(int status, std::string_view reason, const std::string& body) {
+  return "HTTP/1.1 " + std::to_string(status) + " " + std::string(reason) +
+         "\r\nContent-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) +
+         "\r\nConnection: close\r\n\r\n" + body;
+}
+
+// The info JSON as a server shows it: without the file-system paths of the training run (the
+// path-valued options: --data, --model, --history, ...).
+nlohmann::json public_info(TrainedModel& tm) {
+  nlohmann::json info = model_info(tm);
+  if (info.contains("config") && info["config"].is_object()) {
+    for (const OptionSpec& spec : option_table()) {
+      if (spec.type == OptionType::kPath) info["config"].erase(spec.name);
+    }
+  }
+  return info;
+}
+
 // httplib's server with a stop that works at any moment: httplib's own stop() does nothing
-// before run() has started listening, and asserts when called twice while running.
+// before run() has started listening, and asserts when called twice while running. Accepted
+// connections go to a ConnectionGate (on_connection) instead of a thread each.
 class HttplibServer : public httplib::Server {
  public:
+  std::function<void(int)> on_connection;
+
+  // Answers one request from `strm` (httplib's parsing, routing and answer).
+  bool process(httplib::Stream& strm, bool close_connection, bool& connection_closed) {
+    return process_request(strm, close_connection, connection_closed, nullptr);
+  }
+
   // Closes the listening socket: the accept loop of listen_after_bind() ends, or never starts.
   // Async-signal-safe (a lock-free exchange, shutdown, close) and idempotent.
   void close_listener() {
@@ -252,6 +375,19 @@ class HttplibServer : public httplib::Server {
     }
   }
   bool bound() const { return svr_sock_ != INVALID_SOCKET; }
+  // httplib listens with a backlog of 5: a burst of connections (hundreds of clients at once,
+  // slow or not) would wait for SYN retransmits of 1 s and more. Linux lets a listening socket
+  // take a new backlog.
+  void widen_backlog() {
+    const socket_t s = svr_sock_.load();
+    if (s != INVALID_SOCKET) ::listen(s, SOMAXCONN);
+  }
+
+ private:
+  bool process_and_close_socket(socket_t sock) override {
+    on_connection(sock);
+    return true;
+  }
 };
 
 }  // namespace
@@ -262,7 +398,7 @@ struct LoadedModel {
   LoadedModel(TrainedModel model, const ServeOptions& o)
       : tm(std::move(model)),
         decoder(schema_of(tm), limits_of(o)),
-        info(model_info(tm).dump()),
+        info(public_info(tm).dump()),
         clones(*tm.model, o.threads, o.batch_rows) {}
 
   TrainedModel tm;
@@ -304,6 +440,10 @@ struct ScoringServer::Impl {
   }
 
   void configure_transport();
+  bool serve_connection(GatedConnection& c);
+  std::string gate_answer(int status, std::string_view reason, std::string message) {
+    return raw_answer(status, reason, reject(status, std::move(message)).body);
+  }
   void serve(const httplib::Request& req, std::string_view body, httplib::Response& res);
   void serve_with_body(const httplib::Request& req, httplib::Response& res,
                        const httplib::ContentReader& reader);
@@ -315,8 +455,22 @@ struct ScoringServer::Impl {
   std::shared_ptr<LoadedModel> loaded;  // under loaded_mu
   ServeMetrics metrics;
   HttplibServer http;
+  std::unique_ptr<ConnectionGate> gate;
   std::atomic<bool> stopping{false};
 };
+
+bool ScoringServer::Impl::serve_connection(GatedConnection& c) {
+  const bool last = stopping.load() || c.requests + 1 >= options.keep_alive_requests;
+  bool closed = false;
+  t_answer_closes = false;
+  bool ok;
+  {
+    BufferedSocketStream strm(c, options.read_timeout_ms, options.write_timeout_ms);
+    ok = http.process(strm, last, closed);
+  }
+  ++c.requests;
+  return ok && !closed && !last && !t_answer_closes;
+}
 
 HttpResponse ScoringServer::Impl::handle(const View& req) {
   const Clock::time_point start = Clock::now();
@@ -404,8 +558,9 @@ void ScoringServer::Impl::configure_transport() {
   http.set_write_timeout(o.write_timeout_ms / 1000, (o.write_timeout_ms % 1000) * 1000);
   http.set_keep_alive_timeout(o.idle_timeout_s);
   http.set_keep_alive_max_count(static_cast<size_t>(o.keep_alive_requests));
-  const size_t pool = static_cast<size_t>(std::max(o.threads, o.max_connections));
-  http.new_task_queue = [pool] { return new httplib::ThreadPool(pool); };
+  // httplib's pool only hands accepted sockets to the gate (HttplibServer::on_connection).
+  http.new_task_queue = [] { return new httplib::ThreadPool(2); };
+  http.on_connection = [this](int fd) { gate->admit(fd); };
 
   // Every path of every method comes here; route() sorts them out (404, 405).
   const std::string any = "[\\s\\S]*";
@@ -453,6 +608,7 @@ void ScoringServer::Impl::configure_transport() {
       res.headers.erase("Keep-Alive");
       res.headers.erase("Connection");
       res.set_header("Connection", "close");
+      t_answer_closes = true;
     }
   });
 }
@@ -476,9 +632,39 @@ void ScoringServer::Impl::serve_with_body(const httplib::Request& req, httplib::
   const size_t limit = options.max_body_bytes;
   const std::string length = req.get_header_value("Content-Length");
   const bool has_encoding = req.has_header("Transfer-Encoding");
+  auto refuse = [&](int status, std::string message) {
+    const HttpResponse r = reject(status, std::move(message));
+    res.status = r.status;
+    res.set_content(r.body, r.content_type);
+    res.set_header("Connection", "close");  // the body, whatever it is, was not read
+  };
+  // Content-Length: digits only, within 64 bits (RFC 9110 8.6), answered at once; httplib
+  // would take "-1" or 99999999999999999999 for a huge length and wait for it.
+  uint64_t declared = 0;
+  if (req.has_header("Content-Length")) {
+    const auto [end, ec] = std::from_chars(length.data(), length.data() + length.size(), declared);
+    if (length.empty() || ec != std::errc() || end != length.data() + length.size() ||
+        req.get_header_value_count("Content-Length") > 1) {
+      return refuse(400, "malformed Content-Length '" + length +
+                             "' (expected one decimal number of bytes, below 2^64)");
+    }
+  }
   if (length.empty() && !has_encoding) {
-    // No body (RFC 9112 6.3); httplib would read one until the client closes.
+    // No body (RFC 9112 6.3); httplib would read one until the client closes. A POST must
+    // say how long its body is.
+    if (req.method == "POST") {
+      return refuse(411, "a POST needs a Content-Length (or Transfer-Encoding: chunked)");
+    }
     return serve(req, {}, res);
+  }
+  if (req.has_header("Content-Encoding")) {
+    std::string coding = req.get_header_value("Content-Encoding");
+    std::transform(coding.begin(), coding.end(), coding.begin(),
+                   [](unsigned char ch) { return static_cast<char>(std::tolower(ch)); });
+    if (coding != "identity" && coding != "gzip" && coding != "deflate" && coding != "br") {
+      return refuse(415, "unsupported Content-Encoding '" + req.get_header_value("Content-Encoding") +
+                             "' (gzip, deflate, br or identity)");
+    }
   }
   if (has_encoding && !equal_ignoring_case(req.get_header_value("Transfer-Encoding"), "chunked")) {
     const HttpResponse r =
@@ -490,11 +676,7 @@ void ScoringServer::Impl::serve_with_body(const httplib::Request& req, httplib::
     return;
   }
   std::string body;
-  uint64_t declared = 0;
-  const auto [end, ec] = std::from_chars(length.data(), length.data() + length.size(), declared);
-  if (ec == std::errc() && end == length.data() + length.size() && declared <= limit) {
-    body.reserve(static_cast<size_t>(declared));
-  }
+  if (!length.empty() && declared <= limit) body.reserve(static_cast<size_t>(declared));
   // The decoded bytes (after chunked framing and Content-Encoding), refused beyond the limit.
   bool over = false;
   const bool complete = reader([&](const char* data, size_t n) {
@@ -578,13 +760,33 @@ int ScoringServer::listen() {
     throw DataError("cannot listen on " + address_text(host, port),
                     bind_failure_reason(host, port));
   }
+  s.http.widen_backlog();
   return bound;
 }
 
 void ScoringServer::run() {
   Impl& s = *impl_;
   DC_CHECK(s.http.bound() || s.stopping.load());
-  if (!s.http.listen_after_bind() && !s.stopping.load()) {
+  GateOptions g;
+  g.head_timeout_ms = s.options.head_timeout_ms;
+  g.idle_timeout_ms = s.options.idle_timeout_s * 1000;
+  g.workers = std::max(s.options.threads, s.options.max_connections);
+  g.max_waiting = s.options.max_waiting;
+  s.gate = std::make_unique<ConnectionGate>(
+      g, [&s](GatedConnection& c) { return s.serve_connection(c); },
+      [&s] {
+        return s.gate_answer(408, "Request Timeout",
+                             "the request did not arrive within " +
+                                 std::to_string(s.options.head_timeout_ms) + " ms");
+      },
+      [&s] {
+        return s.gate_answer(503, "Service Unavailable",
+                             "too many connections waiting for their requests");
+      });
+  const bool listened = s.http.listen_after_bind();
+  // Every connection: idle ones closed now, requests on their way answered.
+  s.gate->drain();
+  if (!listened && !s.stopping.load()) {
     throw DataError(
         "stopped accepting connections on " + address_text(s.options.host, s.options.port),
         "accept failed");

@@ -21,7 +21,8 @@
 //                      rows (same preprocessing, eval-mode forward). Unseen categories take
 //                      the out-of-vocabulary id, as in `predict`.
 //   GET /health        200 {"status": "ok"}
-//   GET /v1/model      200 the `info` JSON (io/model_io.h model_info)
+//   GET /v1/model      200 the `info` JSON (io/model_io.h model_info) without file-system
+//                      paths (the path-valued options of the training run are left out)
 //   GET /metrics       200 Prometheus text (serve/metrics.h)
 //   /v2, /v2/...       the Open Inference Protocol (KServe v2), serve/inference_protocol.h,
 //                      under the model name ServeOptions::model_name
@@ -30,13 +31,18 @@
 // known) and Content-Type application/json:
 //   400 malformed body, wrong type, unknown field; a request the HTTP layer cannot parse or
 //       that stalls (request line, HTTP version other than 1.0/1.1, a header line over
-//       8 KiB, broken chunked framing or compressed data, no byte for read_timeout_ms)
+//       8 KiB, broken chunked framing or compressed data, a body beyond what the gate awaits
+//       not complete within read_timeout_ms); a Content-Length that is not one decimal
+//       number below 2^64 (negative, too long, repeated), at once
+//   408 a request not arrived within head_timeout_ms of its first byte (serve/connection_gate.h)
+//   411 a POST without Content-Length or Transfer-Encoding
+//   503 more than max_waiting connections waiting for their requests
 //   413 a body over max_body_bytes: by its Content-Length (the body is read and dropped, the
 //       connection stays usable), or as a chunked or compressed body arrives (decoded bytes
 //       count, so a small compressed body cannot inflate past the limit); more than max_rows
 //       rows
 //   414 a request target over 8 KiB
-//   415 another content type
+//   415 another content type; a Content-Encoding other than gzip, deflate, br, identity
 //   404 another path; 405 another method on a known path, with an Allow header (any method
 //       token, also those the HTTP layer does not know, e.g. BREW)
 //   501 a Transfer-Encoding other than chunked
@@ -47,8 +53,8 @@
 // it until the client closes it or the idle timeout passes).
 //
 // Transport (cpp-httplib): HTTP/1.1 and 1.0, bodies by Content-Length or chunked,
-// Expect: 100-continue, gzip/deflate/br Content-Encoding decoded (any other is taken as
-// identity), keep-alive (at most keep_alive_requests requests per connection, idle_timeout_s
+// Expect: 100-continue, gzip/deflate/br Content-Encoding decoded (any other: 415), pipelined
+// requests answered in order, keep-alive (at most keep_alive_requests requests per connection, idle_timeout_s
 // between them; answers say Keep-Alive: timeout=T, max=N, and the last one on a connection
 // Connection: close), HTTP/1.0 closed after the answer unless it asks for Keep-Alive,
 // TCP_NODELAY. A request without Content-Length or Transfer-Encoding has no body (RFC 9112;
@@ -56,9 +62,11 @@
 // SO_REUSEADDR, not httplib's default SO_REUSEPORT (which lets a second server bind a port in
 // use and share its connections).
 //
-// Threads: each connection is served, start to end, by one thread of a pool of
-// max(threads, max_connections) threads (httplib's new_task_queue); more connections are
-// accepted and wait for a free thread. Compute: `threads` inference clones of the model
+// Threads: a connection waits for each request in the connection gate (serve/connection_gate.h:
+// one epoll thread, deadlines, no thread per waiting connection, so slow clients cannot hold
+// the workers); a complete request is answered by one of max(threads, max_connections) worker
+// threads through httplib's request parsing (Server::process_request). The listening socket's
+// backlog is SOMAXCONN (httplib's is 5). Compute: `threads` inference clones of the model
 // (nn/model.h Model::inference_clone: own dense weights and scratch, shared read-only
 // embedding rows), each reserved once for `batch_rows` rows. A request takes a free clone for
 // its forward passes (waiting when all are busy), so at most `threads` requests compute at
@@ -73,9 +81,8 @@
 // last request that used it.
 //
 // Stop: stop() closes the listening socket (new connections are refused). Requests being
-// read or computed are answered, with Connection: close; an idle keep-alive connection is
-// closed after its next request (answered) or at its idle timeout, whichever comes first;
-// run() returns once every connection has ended.
+// read or computed are answered, with Connection: close; idle keep-alive connections are
+// closed at once; run() returns once every connection has ended.
 #pragma once
 
 #include <cstddef>
@@ -102,6 +109,8 @@ struct ServeOptions {
   int read_timeout_ms = 30000;       // one read of a request's bytes
   int write_timeout_ms = 30000;      // one write of an answer
   int idle_timeout_s = 5;            // keep-alive: waiting for the next request
+  int head_timeout_ms = 10000;       // a request, from its first byte to its last (408 after)
+  size_t max_waiting = 4096;         // connections waiting for a request at once (503 after)
   int keep_alive_requests = 100000;  // requests on one connection before it is closed
   std::string model_name = "model";  // --name: the model's name in the /v2 routes
 };

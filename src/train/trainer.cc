@@ -3,9 +3,11 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <cstdio>
 #include <cstring>
 #include <limits>
 #include <memory>
+#include <string>
 
 #include <omp.h>
 
@@ -36,6 +38,17 @@ void gather(const EncodedData& data, const uint32_t* idx, int n, std::vector<flo
   }
 }
 
+// A mean log loss above this (nats per row) means the model has diverged: a model that
+// predicts 0.5 everywhere scores log 2 (binary) or log k; this is a probability of e^-1000
+// for the true class on average.
+constexpr double kDivergedLoss = 1000;
+
+std::string format_loss(double loss) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.6g", loss);
+  return buf;
+}
+
 bool improves(Monitor m, const Evaluation& e, const Evaluation& best, bool have_best) {
   const double v = m == Monitor::kValAuc ? e.auc : e.loss;
   const double b = m == Monitor::kValAuc ? best.auc : best.loss;
@@ -53,12 +66,16 @@ Trainer::Trainer(Model<float>& model, const TrainerOptions& options)
 TrainSummary Trainer::fit(const EncodedData& train, const EncodedData& valid,
                           const EpochCallback& on_epoch, const StepCallback& on_step) {
   Model<float>& model = *model_;
-  const int B = options_.batch_size;
   const size_t n = train.rows;
   if (!train.has_labels || !valid.has_labels) throw DataError("training data needs labels");
   if (n < 2) throw DataError("training needs at least 2 rows, found " + std::to_string(n));
   if (valid.rows == 0) throw DataError("the validation set is empty");
-  model.reserve(std::max(B, options_.eval_batch_size));
+  // Workspaces are sized by the rows there are, not by the flags: a batch larger than the
+  // training rows is all of them (the same steps), a chunk larger than the validation rows
+  // all of those.
+  const int B = static_cast<int>(std::min<size_t>(static_cast<size_t>(options_.batch_size), n));
+  model.reserve(std::max<int>(
+      B, static_cast<int>(std::min<size_t>(static_cast<size_t>(options_.eval_batch_size), valid.rows))));
   model.set_profile(options_.profile);
   Adam<float> opt(model, options_.adam);
   Rng shuffle_rng = Rng(options_.seed).split(2);
@@ -112,13 +129,17 @@ TrainSummary Trainer::fit(const EncodedData& train, const EncodedData& valid,
       epoch_probs.resize(at + static_cast<size_t>(len) * k);
       logits_to_probabilities<float>(logits, MatrixView<float>{&epoch_probs[at], len, k});
       epoch_labels.insert(epoch_labels.end(), labels.begin(), labels.begin() + len);
+      // A diverging run stops at its first non-finite (or absurd) loss: nothing after it can
+      // be trusted, and the best epoch's checkpoint written so far is left as it is.
+      if (!std::isfinite(loss) || loss > kDivergedLoss) {
+        throw DataError("training diverged in epoch " + std::to_string(epoch) + ", step " +
+                            std::to_string(step) + " of " + std::to_string(steps) +
+                            ": the loss is " + format_loss(loss) + " (try a smaller --lr)",
+                        "--lr");
+      }
       loss_sum += loss * len;
       seen += len;
       if (on_step) on_step(step, steps, loss_sum / seen, seen / std::max(step_seconds, 1e-9));
-    }
-    if (!std::isfinite(loss_sum)) {
-      throw DataError("training diverged: the loss is not finite in epoch " +
-                      std::to_string(epoch) + " (try a smaller --lr)");
     }
     summary.train_seconds += step_seconds;
     const Evaluation train_eval = score(epoch_probs, epoch_labels, k);
@@ -165,7 +186,10 @@ TrainSummary Trainer::fit(const EncodedData& train, const EncodedData& valid,
 std::vector<float> predict_probabilities(Model<float>& model, const EncodedData& data,
                                          int batch_size) {
   const int k = model.outputs();
-  const int B = std::max(1, batch_size);
+  // A chunk is never larger than the rows there are (a huge --eval-batch-size must not size
+  // the workspaces); the chunks, and so the result, are the same.
+  const int B = static_cast<int>(
+      std::max<size_t>(1, std::min<size_t>(static_cast<size_t>(std::max(1, batch_size)), data.rows)));
   std::vector<float> out(data.rows * k);
   const int d = data.num_numeric, c = data.num_categorical;
   const size_t chunks = (data.rows + B - 1) / B;

@@ -101,6 +101,18 @@ std::vector<UsageCase> usage_cases() {
        2,
        {"'lrr'", "(bad.cfg:2)"},
        "# a comment\nlrr = 0.1\n"},
+      {"EmbedMaxBelowItsRange",
+       {"train", "--data", "x.tsv", "--embed-max", "1"},
+       2,
+       {"--embed-max 1", "2", "(--embed-max)"}},
+      {"DelimiterOfTwoCharacters",
+       {"train", "--data", "x.csv", "--format", "csv", "--label", "y", "--delimiter", ";;"},
+       2,
+       {"one character", "(--delimiter)"}},
+      {"DelimiterWithCriteo",
+       {"train", "--data", "x.tsv", "--delimiter", ";"},
+       2,
+       {"--format csv or tsv", "(--delimiter)"}},
       {"ConfigBadValue",
        {"train", "--data", "x.tsv", "--config", "bad.cfg"},
        2,
@@ -121,6 +133,28 @@ TEST_P(BadUsage, ExitsWithOneLineNamingTheFlag) {
 
 INSTANTIATE_TEST_SUITE_P(Table, BadUsage, ::testing::ValuesIn(usage_cases()),
                          [](const ::testing::TestParamInfo<UsageCase>& p) { return p.param.name; });
+
+// A misspelt --label is reported as what the user typed, with the header's nearest name,
+// not as the header column that was left without a role.
+TEST(Usage, AMisspeltLabelIsNamedAsTyped) {
+  TempDir dir;
+  write_file(dir.file("x.csv"), "id,click,a\n1,0,p\n2,1,q\n");
+  const CliRun r = run_deepcross({"train", "--data", "x.csv", "--format", "csv", "--label", "clk",
+                                  "--categorical", "a", "--ignore", "id"},
+                                 in_dir(dir.path()));
+  EXPECT_TRUE(failed_with(r, 1, "column 'clk' (--label) is not in the header"));
+}
+
+// Values in a --config file may be quoted; the quotes are not part of the value.
+TEST(Usage, QuotedConfigValuesLoseTheirQuotes) {
+  TempDir dir;
+  write_file(dir.file("x.csv"), "id,click,a\n1,0,p\n2,1,q\n");
+  write_file(dir.file("q.cfg"), "label = \"clk\"\nignore = 'id'\n");
+  const CliRun r = run_deepcross({"train", "--data", "x.csv", "--format", "csv", "--categorical",
+                                  "a", "--config", "q.cfg"},
+                                 in_dir(dir.path()));
+  EXPECT_TRUE(failed_with(r, 1, "column 'clk' (--label)"));  // not '"clk"'
+}
 
 TEST(Usage, NoArgumentsPrintsTheSubcommandsToStderrAndExits2) {
   const CliRun r = run_deepcross({});

@@ -8,10 +8,12 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include <chrono>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <limits>
+#include <thread>
 #include <numeric>
 #include <string>
 #include <vector>
@@ -145,6 +147,30 @@ TEST_F(DataCache, KeyChangesWithTheSourcesAndEveryOptionTheRowsDependOn) {
   times[1] = {1000000000, 124};
   ASSERT_EQ(utimensat(AT_FDCWD, data_.c_str(), times, 0), 0);
   EXPECT_NE(key().path, rewritten.path);
+  // An edit in place that keeps the size, the inode and (set back) the modification time:
+  // the status-change time still differs, and so does the key.
+  {
+    const DataCacheKey before = key();
+    std::string same_size = rows(200, 1);
+    same_size[same_size.size() / 2] = same_size[same_size.size() / 2] == '1' ? '2' : '1';
+    struct stat st0;
+    ASSERT_EQ(::stat(data_.c_str(), &st0), 0);
+    // File systems stamp times from a clock that ticks every few milliseconds.
+    std::this_thread::sleep_for(std::chrono::milliseconds(30));
+    {
+      std::ofstream out(data_, std::ios::binary | std::ios::in);  // no truncation: same inode
+      out << same_size;
+    }
+    const timespec back[2] = {{0, UTIME_OMIT}, st0.st_mtim};
+    ASSERT_EQ(utimensat(AT_FDCWD, data_.c_str(), back, 0), 0);
+    struct stat st1;
+    ASSERT_EQ(::stat(data_.c_str(), &st1), 0);
+    ASSERT_EQ(st1.st_ino, st0.st_ino);
+    ASSERT_EQ(st1.st_size, st0.st_size);
+    ASSERT_EQ(st1.st_mtim.tv_nsec, st0.st_mtim.tv_nsec);
+    EXPECT_NE(key().path, before.path);
+    EXPECT_NE(key().key.dump().find("ctime_ns"), std::string::npos);
+  }
   // A source that cannot be examined: no key (the reader reports the file itself).
   EXPECT_FALSE(data_cache_key(dir_.string(), {{"data", dir_.string() + "/absent.tsv"}}, {}, {}).has_value());
 }
@@ -181,6 +207,9 @@ TEST_F(DataCache, ADamagedEntryIsRefusedWithItsReason) {
   write(k.path, "not a cache");
   EXPECT_FALSE(load_data_cache(k, &why).has_value());
   EXPECT_FALSE(why.empty());
+  // The reasons speak of the cache entry, never of a "model file".
+  EXPECT_EQ(why.find("model file"), std::string::npos) << why;
+  EXPECT_NE(why.find("data cache entry"), std::string::npos) << why;
 }
 
 // A well-formed, checksummed entry whose contents would make the model read out of bounds or

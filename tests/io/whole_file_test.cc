@@ -3,12 +3,15 @@
 
 #include <gtest/gtest.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "deepcross/error.h"
@@ -72,6 +75,83 @@ TEST_F(WholeFile, AFailedWriteLeavesTheOldFileAndNoTemporary) {
   const std::vector<uint8_t> back = read_whole_file(file("m.dcn"), "model file");
   EXPECT_EQ(std::string(back.begin(), back.end()), "old");
   EXPECT_EQ(std::distance(std::filesystem::directory_iterator(dir_), {}), 1);
+}
+
+// INTERFACE.md, "Model files": a symbolic link stays a link and its target is replaced (also
+// through a chain of relative links in other folders); the temporary file goes beside the
+// target.
+TEST_F(WholeFile, ASymlinkStaysALinkAndItsTargetIsReplaced) {
+  std::filesystem::create_directory(file("models"));
+  write(file("models/v1.dcn"), "old");
+  std::filesystem::create_symlink("models/v1.dcn", file("link1"));
+  std::filesystem::create_symlink("link1", file("current.dcn"));
+  write(file("current.dcn"), "new");
+  EXPECT_TRUE(std::filesystem::is_symlink(file("current.dcn")));
+  EXPECT_TRUE(std::filesystem::is_symlink(file("link1")));
+  const std::vector<uint8_t> back = read_whole_file(file("models/v1.dcn"), "model file");
+  EXPECT_EQ(std::string(back.begin(), back.end()), "new");
+  EXPECT_EQ(resolve_output_target(file("current.dcn")),
+            std::filesystem::path(file("models/v1.dcn")).lexically_normal().string());
+  // A dangling link: its target is created.
+  std::filesystem::create_symlink("models/v2.dcn", file("next.dcn"));
+  write(file("next.dcn"), "v2");
+  EXPECT_TRUE(std::filesystem::is_symlink(file("next.dcn")));
+  EXPECT_TRUE(std::filesystem::is_regular_file(file("models/v2.dcn")));
+  // A loop is an error, not a hang.
+  std::filesystem::create_symlink("loop.b", file("loop.a"));
+  std::filesystem::create_symlink("loop.a", file("loop.b"));
+  EXPECT_THROW(write(file("loop.a"), "x"), DataError);
+}
+
+// A FIFO (and any other file that is not regular) is written straight through: its reader
+// gets the bytes and the FIFO stays a FIFO.
+TEST_F(WholeFile, AFifoIsWrittenStraightThrough) {
+  const std::string fifo = file("report.fifo");
+  ASSERT_EQ(mkfifo(fifo.c_str(), 0600), 0);
+  std::string got;
+  std::thread reader([&] {
+    std::ifstream in(fifo);
+    got.assign(std::istreambuf_iterator<char>(in), {});
+  });
+  write(fifo, "through the pipe");
+  reader.join();
+  EXPECT_EQ(got, "through the pipe");
+  struct stat st;
+  ASSERT_EQ(lstat(fifo.c_str(), &st), 0);
+  EXPECT_TRUE(S_ISFIFO(st.st_mode));
+  // /dev/null: opened and written, never replaced (we could not, and must not).
+  EXPECT_NO_THROW(write("/dev/null", "discarded"));
+  // /dev/full: the device's error is the write's error.
+  EXPECT_THROW(write("/dev/full", "no room"), DataError);
+}
+
+// Outputs are checked before any work: the failures a write would have later.
+TEST_F(WholeFile, CheckOutputPathRefusesWhatAWriteWouldRefuse) {
+  struct Case {
+    std::string path, expect;
+  };
+  std::filesystem::create_directory(file("adir"));
+  write(file("plain"), "x");
+  const std::vector<Case> refused = {
+      {file("no/such/folder/m.dcn"), "No such file or directory"},
+      {file("adir"), "it is a directory"},
+      {file("plain/m.dcn"), "not a folder"},
+  };
+  for (const Case& c : refused) {
+    try {
+      check_output_path(c.path, "--model");
+      ADD_FAILURE() << c.path << " was accepted";
+    } catch (const DataError& e) {
+      EXPECT_NE(std::string(e.what()).find(c.expect), std::string::npos) << e.what();
+      EXPECT_NE(std::string(e.what()).find("--model"), std::string::npos) << e.what();
+      EXPECT_EQ(e.where(), c.path);
+    }
+  }
+  for (const std::string& ok : {file("new.dcn"), file("plain"), std::string("-"),
+                                std::string("/dev/null")}) {
+    EXPECT_NO_THROW(check_output_path(ok, "--model")) << ok;
+  }
+  EXPECT_TRUE(std::filesystem::is_empty(file("adir")));
 }
 
 }  // namespace

@@ -366,8 +366,39 @@ TEST(TsvRequestError, HeaderLayouts) {
   EXPECT_EQ(t.rows, 2u);
   RequestError e = error_of([&] { decode_tsv_request("c\tn\nx\t1\ny\tz\n", tsv, {}); });
   expect_error(e, 400, "(request:3:column 2 (n))", 1, "n");
+  // A column the model does not use is skipped; one it needs must be there (INTERFACE.md).
   e = error_of([&] { decode_tsv_request("c\tm\nx\t1\n", tsv, {}); });
-  expect_error(e, 400, "(request:1:column 2 (m))", -1, "m");
+  expect_error(e, 400, "the model's numeric column 'n' is not in the header (request:1)", -1, "");
+  EXPECT_EQ(decode_tsv_request("c\tn\tm\nx\t1\t2\n", tsv, {}).rows, 1u);
+  // A header alone is checked too: a row sent without its header is not taken for one.
+  EXPECT_EQ(decode_tsv_request("c\tn\n", tsv, {}).rows, 0u);
+  e = error_of([&] { decode_tsv_request("x\t1\n", tsv, {}); });
+  EXPECT_EQ(e.status, 400);
+  EXPECT_NE(e.message.find("is not in the header"), std::string::npos) << e.message;
+}
+
+// The text type follows the model's training layout: a CSV model reads text/csv (with its
+// header line), and a tab-separated body is 415 naming what it reads.
+TEST(TsvRequestError, ACsvModelReadsTextCsv) {
+  RequestSchema schema;
+  schema.fields = {{"n", false}, {"c", true}};
+  schema.label_name = "y";
+  schema.layout.format = Format::kCsv;
+  schema.layout.label = "y";
+  schema.layout.label_policy = LabelPolicy::kOptional;
+  schema.layout.numeric = {"n"};
+  schema.layout.categorical = {"c"};
+  schema.layout.ignore = {"id"};
+  const RequestDecoder decoder(schema, {});
+  EXPECT_EQ(decoder.decode("text/csv", "c,n\nx,1\ny,2\n").rows, 2u);
+  EXPECT_EQ(decoder.decode("text/csv; charset=utf-8", "id,y,c,n\n1,0,x,1\n").rows, 1u);
+  RequestError e = error_of([&] { decoder.decode("text/tab-separated-values", "x\t1\n"); });
+  EXPECT_EQ(e.status, 415);
+  EXPECT_NE(e.message.find("this model reads its rows as text/csv (a header line"),
+            std::string::npos)
+      << e.message;
+  e = error_of([&] { decoder.decode("text/csv", "x,1\n"); });  // a row without the header
+  EXPECT_EQ(e.status, 400);
 }
 
 TEST(TsvRequestError, Limits) {

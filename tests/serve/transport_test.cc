@@ -9,6 +9,8 @@
 
 #include <nlohmann/json.hpp>
 #include <string>
+#include <chrono>
+#include <memory>
 #include <thread>
 #include <vector>
 
@@ -173,12 +175,13 @@ TEST(ServeTransport, RequestsWithoutFramingHaveNoBody) {
   Reply r = raw(s.port, "DELETE /metrics HTTP/1.1\r\nHost: t\r\n\r\n");
   EXPECT_EQ(r.status, 405);
   EXPECT_EQ(r.header("allow"), "GET, HEAD");
-  r = raw(s.port, "POST /v1/predict HTTP/1.1\r\nContent-Type: application/json\r\n\r\n");
-  EXPECT_EQ(r.status, 400);
-  EXPECT_NE(error_message(r).find("malformed JSON at byte offset 0"), std::string::npos);
-  r = raw(s.port, "POST /v1/predict HTTP/1.1\r\nContent-Type: text/tab-separated-values\r\n\r\n");
-  EXPECT_EQ(r.status, 200);
-  EXPECT_EQ(r.body, R"({"predictions":[]})");
+  // A POST must say how long its body is: 411, at once.
+  for (const char* type : {"application/json", "text/tab-separated-values"}) {
+    r = raw(s.port, std::string("POST /v1/predict HTTP/1.1\r\nContent-Type: ") + type + "\r\n\r\n");
+    EXPECT_EQ(r.status, 411);
+    EXPECT_NE(error_message(r).find("needs a Content-Length"), std::string::npos);
+    EXPECT_EQ(r.header("connection"), "close");
+  }
   // Another transfer coding cannot be read: 501, and the connection closes.
   TestConnection c(s.port);
   ASSERT_TRUE(c.send(predict_head("Transfer-Encoding: gzip\r\n") + "xyz"));
@@ -307,29 +310,44 @@ TEST(ServeTransport, KeepAliveFollowsTheOptions) {
   }
 }
 
-TEST(ServeTransport, AStalledRequestIs400AfterTheReadTimeout) {
+TEST(ServeTransport, AStalledRequestIs408AfterTheHeadTimeout) {
   ServeOptions o;
-  o.read_timeout_ms = 200;
+  o.head_timeout_ms = 300;
   o.idle_timeout_s = 1;
   LiveServer s(models().binary_model, o);
   TestConnection head(s.port);
   ASSERT_TRUE(head.send("GET /health HTTP/1.1\r\nHost: t\r\n"));  // never finished
   std::optional<Reply> r = head.read_reply(false, 20000);
   ASSERT_TRUE(r);
-  EXPECT_EQ(r->status, 400);
-  EXPECT_NE(error_message(*r).find("incomplete HTTP request"), std::string::npos);
+  EXPECT_EQ(r->status, 408);
+  EXPECT_EQ(error_message(*r), "the request did not arrive within 300 ms");
   EXPECT_EQ(r->header("connection"), "close");
+  EXPECT_TRUE(head.closed_by_peer(20000));
   TestConnection body(s.port);
   ASSERT_TRUE(body.send(predict_head("Content-Length: 100\r\n") + "{\"rows\""));
   r = body.read_reply(false, 20000);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 408);
+  EXPECT_EQ(r->header("connection"), "close");
+  EXPECT_TRUE(body.closed_by_peer(20000));
+  EXPECT_EQ(http_call(s.port, "GET", "/health").status, 200);
+  EXPECT_EQ(s.server->metrics().errors(408), 2u);
+}
+
+// A body longer than the gate waits for (256 KiB), stalled: the worker's read timeout
+// bounds it, and the answer is 400.
+TEST(ServeTransport, AStalledLongBodyIs400AfterTheReadTimeout) {
+  ServeOptions o;
+  o.read_timeout_ms = 300;
+  LiveServer s(models().binary_model, o);
+  TestConnection body(s.port);
+  ASSERT_TRUE(body.send(predict_head("Content-Length: 1000000\r\n") + "{\"rows\""));
+  const std::optional<Reply> r = body.read_reply(false, 20000);
   ASSERT_TRUE(r);
   EXPECT_EQ(r->status, 400);
   EXPECT_EQ(error_message(*r),
             "malformed or incomplete request body (framing, Content-Encoding or read timeout)");
   EXPECT_EQ(r->header("connection"), "close");
-  EXPECT_TRUE(body.closed_by_peer(20000));  // at the idle timeout at the latest
-  EXPECT_EQ(http_call(s.port, "GET", "/health").status, 200);
-  EXPECT_EQ(s.server->metrics().errors(400), 2u);
 }
 
 TEST(ServeTransport, StopAnswersWhatIsInFlightAndClosesIdleConnections) {
@@ -416,6 +434,118 @@ TEST(ServeTransport, ListenNamesTheAddressAndReason) {
   EXPECT_GT(local.listen(), 0);  // listening again replaces the socket
   local.stop();
   local.run();
+}
+
+// ---- hostile clients (issue 18) ----
+
+// Slow clients (slowloris: a request head a few bytes at a time) wait in the connection gate,
+// not in a thread: with more of them than the server has threads, a well-behaved client is
+// still answered at once, and the slow ones get 408 at the head timeout.
+TEST(ServeHostile, SlowClientsDoNotStarveOthers) {
+  ServeOptions o;
+  o.threads = 1;
+  o.max_connections = 4;  // 4 workers; 40 slow clients
+  o.head_timeout_ms = 3000;
+  LiveServer s(models().binary_model, o);
+  const std::string body = json_body({models().lines[0]});
+  const auto start = std::chrono::steady_clock::now();
+  std::vector<std::unique_ptr<TestConnection>> slow;
+  for (int i = 0; i < 40; ++i) {
+    slow.push_back(std::make_unique<TestConnection>(s.port));
+    ASSERT_TRUE(slow.back()->send("GET /health HTTP/1.1\r\nHo"));
+  }
+  for (int round = 0; round < 3; ++round) {
+    for (size_t k = 0; k < slow.size(); ++k) {
+      ASSERT_TRUE(slow[k]->send("s"))  // a byte now and then
+          << "round " << round << ", connection " << k << ", after "
+          << std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count() << " s";
+    }
+    const auto t0 = std::chrono::steady_clock::now();
+    const Reply r = http_call(s.port, "POST", "/v1/predict", body, kJson);
+    const double ms =
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+    EXPECT_EQ(r.status, 200);
+    EXPECT_LT(ms, 1000) << "a well-behaved client waited behind slow ones";
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  for (auto& c : slow) {
+    const std::optional<Reply> r = c->read_reply(false, 20000);
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, 408);
+  }
+}
+
+// Pipelined requests (several sent before any answer) are each answered, in order.
+TEST(ServeHostile, PipelinedRequestsAreAnsweredInOrder) {
+  LiveServer s(models().binary_model);
+  const std::string body = json_body({models().lines[0]});
+  const std::string predict = predict_head("Content-Length: " + std::to_string(body.size()) + "\r\n") + body;
+  TestConnection c(s.port);
+  ASSERT_TRUE(c.send("GET /health HTTP/1.1\r\nHost: t\r\n\r\n" + predict +
+                     "GET /nowhere HTTP/1.1\r\nHost: t\r\n\r\n" + predict +
+                     "GET /health HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n"));
+  const std::vector<int> expected = {200, 200, 404, 200, 200};
+  for (size_t i = 0; i < expected.size(); ++i) {
+    const std::optional<Reply> r = c.read_reply(false, 20000);
+    ASSERT_TRUE(r) << "no answer to request " << i;
+    EXPECT_EQ(r->status, expected[i]) << i;
+    if (i == 1) EXPECT_NE(r->body.find("predictions"), std::string::npos);
+  }
+  EXPECT_TRUE(c.closed_by_peer(20000));
+}
+
+// Framing the server cannot trust is refused at once, with the status that says why.
+TEST(ServeHostile, BadFramingIsRefusedAtOnce) {
+  ServeOptions o;
+  o.read_timeout_ms = 30000;  // an answer that waited for a timeout would take this long
+  LiveServer s(models().binary_model, o);
+  struct Case {
+    std::string head;
+    int status;
+    std::string message;
+  };
+  const std::vector<Case> cases = {
+      {"Content-Length: -1\r\n", 400, "malformed Content-Length '-1'"},
+      {"Content-Length: 99999999999999999999999\r\n", 400, "malformed Content-Length"},
+      {"Content-Length: 12abc\r\n", 400, "malformed Content-Length"},
+      {"Content-Length: 5\r\nContent-Length: 6\r\n", 400, "malformed Content-Length"},
+      {"Content-Length: 11\r\nContent-Encoding: compress\r\n", 415,
+       "unsupported Content-Encoding 'compress'"},
+      {"Content-Length: 11\r\nContent-Encoding: zstd\r\n", 415, "unsupported Content-Encoding"},
+      {"", 411, "needs a Content-Length"},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.head);
+    const auto t0 = std::chrono::steady_clock::now();
+    TestConnection conn(s.port);
+    ASSERT_TRUE(conn.send(predict_head(c.head) + "{\"rows\":[]}"));
+    const std::optional<Reply> r = conn.read_reply(false, 20000);
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, c.status);
+    EXPECT_NE(error_message(*r).find(c.message), std::string::npos) << r->body;
+    EXPECT_EQ(r->header("connection"), "close");
+    EXPECT_LT(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(), 5);
+  }
+}
+
+// More connections waiting for their requests than max_waiting: the next one is told 503.
+TEST(ServeHostile, TooManyWaitingConnectionsAre503) {
+  ServeOptions o;
+  o.max_waiting = 5;
+  LiveServer s(models().binary_model, o);
+  std::vector<std::unique_ptr<TestConnection>> idle;
+  for (int i = 0; i < 5; ++i) {
+    idle.push_back(std::make_unique<TestConnection>(s.port));
+    ASSERT_TRUE(idle.back()->send("G"));
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  TestConnection extra(s.port);
+  const std::optional<Reply> r = extra.read_reply(false, 20000);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 503);
+  idle.clear();  // they leave; the server serves again
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  EXPECT_EQ(http_call(s.port, "GET", "/health").status, 200);
 }
 
 }  // namespace
