@@ -4,13 +4,14 @@
 
 #include "commands.h"
 #include "core/blas.h"
+#include "core/cpu_budget.h"
 #include "io/whole_file.h"
 
 namespace deepcross {
 
 int thread_count(const Options& options) {
   int n = options.accepts("threads") && options.is_set("threads") ? options.get_int("threads") : 0;
-  if (n <= 0) n = static_cast<int>(std::thread::hardware_concurrency());
+  if (n <= 0) n = available_cpus();  // affinity and cgroup CPU quota, not every core
   return n > 0 ? n : 1;
 }
 

@@ -61,6 +61,9 @@ TrainerOptions trainer_options(const Options& o) {
                     : GemmPrecision::kFp32;
   t.seed = static_cast<uint64_t>(o.get_int("seed"));
   t.eval_batch_size = o.get_int("eval-batch-size");
+  // Without --threads the training steps' thread count is measured, up to the CPUs available.
+  t.max_threads = thread_count(o);
+  t.tune_threads = !(o.is_set("threads") && o.get_int("threads") > 0);
   return t;
 }
 

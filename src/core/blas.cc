@@ -42,7 +42,9 @@ struct InLibrary {
   InLibrary& operator=(const InLibrary&) = delete;
 };
 
-using Bf16Key = std::tuple<int, int, int, bool, bool, int, int, int, bool>;
+// The shape, strides, accumulation and the OpenMP thread count: oneDNN fixes a primitive's
+// threads when it is created, and training may change the count (train/thread_tuner.h).
+using Bf16Key = std::tuple<int, int, int, bool, bool, int, int, int, bool, int>;
 
 dnnl::engine& cpu_engine() {
   static dnnl::engine engine(dnnl::engine::kind::cpu, 0);
@@ -64,7 +66,8 @@ struct Bf16Matmul {
 };
 
 Bf16Matmul make_bf16_matmul(const Bf16Key& key) {
-  const auto [m, n, k, ta, tb, lda, ldb, ldc, accumulate] = key;
+  const auto [m, n, k, ta, tb, lda, ldb, ldc, accumulate, threads] = key;
+  (void)threads;  // oneDNN reads omp_get_max_threads() itself
   using dt = dnnl::memory::data_type;
   dnnl::engine& eng = cpu_engine();
   const dnnl::memory::desc a = strided_desc(m, k, ta, lda, dt::bf16);
@@ -107,7 +110,7 @@ bool try_gemm_bf16(int m, int n, int k, bool ta, bool tb, const Bf16* a, int lda
   if (g_bf16_unavailable.load(std::memory_order_relaxed)) return false;
   thread_local std::map<Bf16Key, Bf16Matmul> cache;
   thread_local dnnl::stream stream(cpu_engine());
-  const Bf16Key key{m, n, k, ta, tb, lda, ldb, ldc, accumulate};
+  const Bf16Key key{m, n, k, ta, tb, lda, ldb, ldc, accumulate, omp_get_max_threads()};
   auto it = cache.find(key);
   if (it == cache.end()) {
     try {
