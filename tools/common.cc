@@ -7,6 +7,7 @@
 
 #include "commands.h"
 #include "core/blas.h"
+#include "core/cpu_budget.h"
 #include "deepcross/error.h"
 #include "io/whole_file.h"
 
@@ -17,8 +18,8 @@ constexpr int kThreadsPerCore = 4;
 
 int thread_count(const Options& options) {
   int n = options.accepts("threads") && options.is_set("threads") ? options.get_int("threads") : 0;
+  if (n <= 0) return std::max(1, available_cpus());  // affinity and cgroup CPU quota
   const int cores = std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
-  if (n <= 0) return cores;
   // Far more threads than cores only costs memory (serve: one model clone each) and start-up
   // time: capped at 4 per core, said once.
   if (n > kThreadsPerCore * cores) {

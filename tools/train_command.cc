@@ -67,6 +67,9 @@ TrainerOptions trainer_options(const Options& o) {
                     : GemmPrecision::kFp32;
   t.seed = static_cast<uint64_t>(o.get_int("seed"));
   t.eval_batch_size = o.get_int("eval-batch-size");
+  // Without --threads the training steps' thread count is measured, up to the CPUs available.
+  t.max_threads = thread_count(o);
+  t.tune_threads = !(o.is_set("threads") && o.get_int("threads") > 0);
   return t;
 }
 
@@ -315,6 +318,19 @@ int run_train(const Options& o) {
                std::string(to_string(tm.config.structure)).c_str(), tm.model->input_width(),
                tm.model->parameter_count(),
                topts.precision == GemmPrecision::kBf16 ? "bf16 (float sums)" : "fp32");
+  // Where a bf16 matmul could not be created, the products ran in float from then on: the model
+  // records fp32 (checked before every save), and the user is told once.
+  const auto record_precision = [&] {
+    if (topts.precision != GemmPrecision::kBf16 || tm.options["precision"] == "fp32") return;
+    const Bf16Fallback f = bf16_fallback();
+    if (!f.fell_back) return;
+    tm.options["precision"] = "fp32";
+    warn("bf16 matrix products are not available here (" + f.reason + "); training ran them in "
+         "fp32" + (f.bf16_products_before > 0
+                       ? " after " + std::to_string(f.bf16_products_before) + " in bf16"
+                       : std::string()) +
+         ", and the model records precision fp32");
+  };
   if (o.get_flag("profile")) topts.profile = &profile;
   Trainer trainer(*tm.model, topts);
   std::unique_ptr<Progress> progress;
@@ -337,6 +353,7 @@ int run_train(const Options& o) {
     // Checkpoint: the best epoch so far, written atomically (no --model: nothing is saved);
     // then, after every epoch, the history and curves up to it, so that the files of a run
     // interrupted at any point (SIGINT, a diverging step) describe the same run.
+    record_precision();
     if (r.best && !model_path.empty()) save_model(model_path, tm);
     so_far.add(r);
     if (!history_path.empty()) so_far.write_csv(history_path);
@@ -345,6 +362,7 @@ int run_train(const Options& o) {
   TrainSummary summary = trainer.fit(train, valid, on_epoch, on_step);
 
   const Evaluation test_eval = evaluate(*tm.model, test, trainer_options(o).eval_batch_size);
+  record_precision();
   tm.training = {{"best_epoch", summary.best_epoch},
                  {"epochs_run", summary.epochs_run},
                  {"val_auc", number_or_null(summary.best_valid.auc)},

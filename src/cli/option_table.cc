@@ -521,9 +521,11 @@ std::vector<OptionSpec> build_table() {
        .type = T::kInt,
        .metavar = "N",
        .default_value = "0",
-       .default_shown = "all cores",
+       .default_shown = "available CPUs",
        .bounds = between(0, 1024),
-       .help = "worker threads (0: all cores)",
+       .help = "worker threads (0: as many as the CPUs this process may use: its CPU affinity "
+               "and cgroup CPU quota; training then measures which count up to that runs "
+               "fastest, and measures again as the machine's load changes)",
        .accepted_by = kTrain | kEval | kPredict | kServe,
        .group = G::kGeneral},
       {.name = "config",

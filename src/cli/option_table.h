@@ -73,7 +73,7 @@ struct OptionSpec {
   std::string metavar;  // "N", "X", "F" in --help; enums show their choices instead
   // The default as text, parsed like a user's value; "" = no default (unset until given).
   std::string default_value;
-  // What --help shows for the default when it is not default_value ("all cores", "stdout").
+  // What --help shows for the default when it is not default_value ("available CPUs", "stdout").
   std::string default_shown;
   Bounds bounds;                     // kInt, kFloat, and each element of a kIntList
   std::vector<std::string> choices;  // kEnum

@@ -454,7 +454,7 @@ std::string Options::describe() const {
       value = e.spec->default_shown.empty() ? "-" : e.spec->default_shown;
     } else if (e.source == Source::kDefault && !e.spec->default_value.empty() &&
                !e.spec->default_shown.empty()) {
-      value += " (" + e.spec->default_shown + ")";  // "0 (all cores)"
+      value += " (" + e.spec->default_shown + ")";  // "0 (available CPUs)"
     }
     out += std::string(e.source == Source::kDefault ? "    " : "  * ") + e.spec->name +
            std::string(width + 2 - e.spec->name.size(), ' ') + value + "\n";

@@ -8,8 +8,10 @@
 
 #include <atomic>
 #include <map>
+#include <cstdlib>
 #include <mutex>
 #include <oneapi/dnnl/dnnl.hpp>
+#include <string>
 #include <tuple>
 #include <vector>
 
@@ -40,7 +42,9 @@ struct InLibrary {
   InLibrary& operator=(const InLibrary&) = delete;
 };
 
-using Bf16Key = std::tuple<int, int, int, bool, bool, int, int, int, bool>;
+// The shape, strides, accumulation and the OpenMP thread count: oneDNN fixes a primitive's
+// threads when it is created, and training may change the count (train/thread_tuner.h).
+using Bf16Key = std::tuple<int, int, int, bool, bool, int, int, int, bool, int>;
 
 dnnl::engine& cpu_engine() {
   static dnnl::engine engine(dnnl::engine::kind::cpu, 0);
@@ -62,7 +66,8 @@ struct Bf16Matmul {
 };
 
 Bf16Matmul make_bf16_matmul(const Bf16Key& key) {
-  const auto [m, n, k, ta, tb, lda, ldb, ldc, accumulate] = key;
+  const auto [m, n, k, ta, tb, lda, ldb, ldc, accumulate, threads] = key;
+  (void)threads;  // oneDNN reads omp_get_max_threads() itself
   using dt = dnnl::memory::data_type;
   dnnl::engine& eng = cpu_engine();
   const dnnl::memory::desc a = strided_desc(m, k, ta, lda, dt::bf16);
@@ -83,6 +88,19 @@ Bf16Matmul make_bf16_matmul(const Bf16Key& key) {
 }
 
 std::atomic<bool> g_bf16_unavailable{false};
+std::atomic<int64_t> g_bf16_products{0};  // bf16 matmuls run in this process
+std::mutex g_bf16_reason_mutex;
+std::string g_bf16_reason;  // why a bf16 matmul could not be created (the first time)
+
+// The test seam: DEEPCROSS_FAIL_BF16_MATMUL=1 makes every bf16 matmul's creation fail as on a
+// CPU for which oneDNN has none, so that tests exercise the fallback on any CPU.
+bool bf16_creation_fails_for_testing() {
+  static const bool fail = [] {
+    const char* v = std::getenv("DEEPCROSS_FAIL_BF16_MATMUL");
+    return v != nullptr && std::string(v) == "1";
+  }();
+  return fail;
+}
 
 // C = op(A) op(B) (+ C when accumulate) on bf16 operands; false (nothing done) where oneDNN has
 // no bf16 matmul for this CPU. Each thread keeps its own primitives and stream (oneDNN streams
@@ -92,12 +110,19 @@ bool try_gemm_bf16(int m, int n, int k, bool ta, bool tb, const Bf16* a, int lda
   if (g_bf16_unavailable.load(std::memory_order_relaxed)) return false;
   thread_local std::map<Bf16Key, Bf16Matmul> cache;
   thread_local dnnl::stream stream(cpu_engine());
-  const Bf16Key key{m, n, k, ta, tb, lda, ldb, ldc, accumulate};
+  const Bf16Key key{m, n, k, ta, tb, lda, ldb, ldc, accumulate, omp_get_max_threads()};
   auto it = cache.find(key);
   if (it == cache.end()) {
     try {
+      if (bf16_creation_fails_for_testing()) {
+        throw dnnl::error(dnnl_unimplemented, "DEEPCROSS_FAIL_BF16_MATMUL=1 (test seam)");
+      }
       it = cache.emplace(key, make_bf16_matmul(key)).first;
-    } catch (const dnnl::error&) {
+    } catch (const dnnl::error& e) {
+      {
+        std::lock_guard<std::mutex> lock(g_bf16_reason_mutex);
+        if (g_bf16_reason.empty()) g_bf16_reason = e.what();
+      }
       g_bf16_unavailable = true;
       return false;
     }
@@ -112,6 +137,7 @@ bool try_gemm_bf16(int m, int n, int k, bool ta, bool tb, const Bf16* a, int lda
       {DNNL_ARG_SRC, g.a.get()}, {DNNL_ARG_WEIGHTS, g.b.get()}, {DNNL_ARG_DST, g.c.get()}};
   DC_CHECK(dnnl_primitive_execute(g.matmul.get(), stream.get(), 3, args) == dnnl_success);
   DC_CHECK(dnnl_stream_wait(stream.get()) == dnnl_success);
+  g_bf16_products.fetch_add(1, std::memory_order_relaxed);
   return true;
 }
 
@@ -162,6 +188,17 @@ bool bf16_products(double macs) {
 }
 bool inside_blas_library() { return t_library_depth > 0; }
 void set_gemm_precision(GemmPrecision p) { t_precision = p; }
+
+Bf16Fallback bf16_fallback() {
+  Bf16Fallback f;
+  f.fell_back = g_bf16_unavailable.load();
+  f.bf16_products_before = g_bf16_products.load();
+  if (f.fell_back) {
+    std::lock_guard<std::mutex> lock(g_bf16_reason_mutex);
+    f.reason = g_bf16_reason;
+  }
+  return f;
+}
 
 bool cpu_has_native_bf16() {
   const unsigned isa = static_cast<unsigned>(dnnl_get_effective_cpu_isa());

@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <cstring>
+#include <string>
 
 #include "core/tensor.h"
 
@@ -35,6 +36,17 @@ void set_gemm_precision(GemmPrecision p);
 // Whether a float GEMM of `macs` multiply-adds (alpha 1, beta 0 or 1) runs in bf16 on this
 // thread now: bf16 precision, at least kBf16MinMacs, and oneDNN not found without bf16 matmul.
 bool bf16_products(double macs);
+
+// Whether a bf16 matmul could not be created in this process (oneDNN has none for this CPU or
+// shape, or the test seam DEEPCROSS_FAIL_BF16_MATMUL=1 is set): from then on every float GEMM
+// runs in float, whatever the precision asked. What was asked for bf16 and is recorded (a
+// model's precision) must say float then.
+struct Bf16Fallback {
+  bool fell_back = false;
+  int64_t bf16_products_before = 0;  // bf16 matmuls run in this process (all before the fallback)
+  std::string reason;                // oneDNN's message, when fell_back
+};
+Bf16Fallback bf16_fallback();
 
 // Whether this CPU has native bf16 dot products (AVX-512-BF16 or AMX), as oneDNN sees it.
 bool cpu_has_native_bf16();

@@ -80,8 +80,11 @@ bool Mlp<T>::linear_backward_bf16(size_t i, MatrixView<T> dl, MatrixView<T> dx, 
     if (!gemm_bf16(Trans::kYes, Trans::kNo, dl16, in16, 1.0f, blk.linear->weight_grad())) {
       return false;
     }
-    if (dx.data != nullptr) {
-      DC_CHECK(gemm_bf16(Trans::kNo, Trans::kNo, dl16, w16, accumulate ? 1.0f : 0.0f, dx));
+    // dx in float if its bf16 matmul cannot be created (dW is done: it is not redone).
+    if (dx.data != nullptr &&
+        !gemm_bf16(Trans::kNo, Trans::kNo, dl16, w16, accumulate ? 1.0f : 0.0f, dx)) {
+      gemm<float>(Trans::kNo, Trans::kNo, 1.0f, dl, blk.linear->weight(),
+                  accumulate ? 1.0f : 0.0f, dx);
     }
     return true;
   } else {

@@ -170,12 +170,13 @@ void Adam<T>::step() {
   }
 }
 
-// Applies `upto - last` zero-gradient steps (weight decay only) to a row, approximately, in
-// closed form: the moments decay (β1^k, β2^k), and the value moves toward 0 by lr per missed
-// step where weight decay dominates its second moment (Adam's normalised step: an idle row
-// started at N(0, 1) shrinks by about lr per step in the exact sweep), proportionally less
-// where past gradients make v large; it never crosses 0. Measured on the parity data, this
-// scores as well as the exact sweep or better (bench/README.md).
+// Applies `upto - last` zero-gradient steps (weight decay only) to a row, approximately: the
+// formula and what it leaves out are in adam.h ("What the lazy catch-up computes"). The value
+// moves toward 0 by lr per missed step where weight decay dominates its second moment (Adam's
+// normalised step: an idle row started at N(0, 1) shrinks by about lr per step in the exact
+// sweep), proportionally less where past gradients make v large; it never crosses 0; the moments
+// are decayed, not replayed. Measured on the parity data, this scores as well as the exact sweep
+// or better (bench/README.md).
 template <typename T>
 void Adam<T>::catch_up(size_t k, int32_t row, int64_t upto, double bc2) {
   const int64_t missed = upto - last_[k][row];

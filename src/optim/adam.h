@@ -10,16 +10,32 @@
 //   kExact: every row, every step, with zero gradient for rows the batch did not touch —
 //           exactly torch's dense Adam on nn.Embedding (weight decay shrinks every row, and
 //           the moments of untouched rows keep decaying and moving them).
-//   kLazy:  only the rows the batch touched (the sparse, row-wise mode; added for speed). A
-//           row's skipped steps are not lost: when the row is next touched, and at flush()
-//           (before anything reads the weights: evaluation, checkpoints), the zero-gradient
-//           steps it missed are applied approximately in closed form: the moments decay by
-//           β1^k and β2^k, and the value moves toward 0 by lr per missed step where weight
-//           decay dominates its second moment (Adam's normalised step), proportionally less
-//           where past gradients make v large, never past 0. Without this the rows a batch
-//           rarely touches keep their N(0, 1) start and cost 0.027 test AUC at convergence;
-//           with it the lazy mode scores at least as well as the exact one on the parity data
-//           and is the default (bench/README.md, "Preprocessing and optimizer defaults").
+//   kLazy:  only the rows the batch touched (the sparse, row-wise mode; added for speed). The
+//           zero-gradient steps a row missed are applied approximately when the row is next
+//           touched, and at flush() (before anything reads the weights: evaluation,
+//           checkpoints). Without this the rows a batch rarely touches keep their N(0, 1) start
+//           and cost 0.027 test AUC at convergence; with it the lazy mode scores at least as well
+//           as the exact one on the parity data and is the default (bench/README.md,
+//           "Preprocessing and optimizer defaults").
+//
+// What the lazy catch-up computes. A row last updated at step s and caught up to step u
+// (u = t − 1 when step t touches it, u = t at flush()), k = u − s missed steps, per element:
+//   v̂_mid = √(v β2^(k/2)) / √(1 − β2^u)     v decayed to the middle of the span, bias-corrected
+//   rate  = min(1, λ|θ| / (v̂_mid + ε))      Adam's normalised step for the gradient λθ
+//   |θ|  ← max(|θ| − k · lr · rate, 0)       sign kept: toward 0, never across
+//   m ← β1^k m,  v ← β2^k v                   decayed as by zero gradients, not replayed
+// It is not the replay of those k steps (kExact's result). It leaves out: the drift the residual
+// momentum m keeps causing over the span (up to ≈ lr · r/(1 − r) · |m̂|/√v̂, r = β1/√β2 ≈ 0.90:
+// about 9 steps' worth); the weight decay that the replay adds to m (building up over ~1/(1 − β1)
+// = 10 steps, while the closed form pulls at the full rate from the first) and to v; m's bias
+// correction; and θ's own shrinking over the span (the rate uses θ at its start), so where the
+// pull is a large part of |θ| it overshoots: 1000 idle steps after 50 steps of gradients of scale
+// 0.01 took rows to 0.0–0.22·|θ| where the replay keeps 0.43–0.55·|θ|. The result depends on how
+// often it runs: a flush halfway through that span changes it by 0.18–0.27·|θ|. While the row
+// cannot reach 0 within the span, |θ_replay − θ_lazy| ≤ D + max(U − P, P − L), with P the pull
+// above, D a bound of the dropped drift and [L, U] bounds of the replay's weight-decay pull, all
+// from (θ, m, v, s, k); tests/optim/adam_catch_up_test.cc derives the bound and checks it, with
+// the moments, against an exact replay of rows with non-zero moments.
 // Both modes share the dense update; tests pin them to hand-computed and torch steps.
 //
 //   Adam<float> opt(model, AdamOptions{});
@@ -64,6 +80,9 @@ class Adam {
   int64_t steps() const { return t_; }
   const AdamOptions& options() const { return options_; }
   void set_lr(double lr) { options_.lr = lr; }
+  // Table k's moments m and v (rows x width), for tests.
+  const Buffer<T>& table_first_moment(size_t k) const { return table_m_[k]; }
+  const Buffer<T>& table_second_moment(size_t k) const { return table_v_[k]; }
 
  private:
   ParamStore<T>* dense_;

@@ -15,6 +15,7 @@
 #include "deepcross/error.h"
 #include "loss/loss.h"
 #include "metrics/metrics.h"
+#include "train/thread_tuner.h"
 
 namespace deepcross {
 namespace {
@@ -94,6 +95,7 @@ TrainSummary Trainer::fit(const EncodedData& train, const EncodedData& valid,
   bool have_best = false;
   std::vector<std::vector<float>> best_state;
   const int64_t steps = static_cast<int64_t>((n + B - 1) / B);
+  ThreadTuner tuner(options_.max_threads, options_.tune_threads);
   for (int epoch = 1; epoch <= options_.epochs; ++epoch) {
     const double t_epoch = now_seconds();
     for (size_t i = n - 1; i > 0; --i) std::swap(order[i], order[shuffle_rng.below(i + 1)]);
@@ -106,6 +108,7 @@ TrainSummary Trainer::fit(const EncodedData& train, const EncodedData& valid,
       const int len = static_cast<int>(std::min<size_t>(B, n - s));
       ++step;
       if (len < 2) continue;  // BatchNorm needs two rows
+      tuner.before_step();
       const double t0 = now_seconds();
       gather(train, &order[s], len, x_num, x_cat, labels);
       StepProfile* prof = options_.profile;
@@ -122,7 +125,9 @@ TrainSummary Trainer::fit(const EncodedData& train, const EncodedData& valid,
         prof->lap(StepProfile::kOptimizer, t_opt);
         ++prof->steps;
       }
-      step_seconds += now_seconds() - t0;
+      const double t_step = now_seconds() - t0;
+      tuner.after_step(t_step, len);
+      step_seconds += t_step;
       // The training-mode predictions of this step, for the epoch's train AUC.
       ConstMatrixView<float> logits = model.last_logits();
       const size_t at = epoch_probs.size();

@@ -39,6 +39,10 @@ struct TrainerOptions {
   // Of the training steps' GEMMs (evaluation and prediction always run in float).
   GemmPrecision precision = GemmPrecision::kFp32;
   StepProfile* profile = nullptr;  // when set, every training step's phases are timed into it
+  // Training steps' threads: with tune_threads, chosen between 1 and max_threads by measuring
+  // (train/thread_tuner.h; for a shared machine); otherwise the current OpenMP setting.
+  bool tune_threads = false;
+  int max_threads = 1;
 };
 
 struct Evaluation {

@@ -300,7 +300,7 @@ TEST(HelpText, ListsEveryFlagWithDefaults) {
             std::string::npos);
   EXPECT_NE(train.find("--cross vector|matrix|mix|lowrank\n"), std::string::npos);
   EXPECT_NE(train.find("(default: matrix)"), std::string::npos);
-  EXPECT_NE(train.find("(default: all cores)"), std::string::npos);
+  EXPECT_NE(train.find("(default: available CPUs)"), std::string::npos);
   EXPECT_NE(train.find("(required)"), std::string::npos);
   EXPECT_NE(train.find("-h, --help"), std::string::npos);
   EXPECT_EQ(train.find("--port"), std::string::npos);  // serve's flag
@@ -322,7 +322,7 @@ TEST(Describe, ShowsTheEffectiveConfiguration) {
   EXPECT_EQ(text.rfind("train configuration", 0), 0u);
   EXPECT_NE(text.find("\n  * cross            mix\n"), std::string::npos) << text;
   EXPECT_NE(text.find("\n    dropout          0.25\n"), std::string::npos);
-  EXPECT_NE(text.find("\n    threads          0 (all cores)\n"), std::string::npos);
+  EXPECT_NE(text.find("\n    threads          0 (available CPUs)\n"), std::string::npos);
   EXPECT_NE(text.find("\n    history          m.history.csv\n"), std::string::npos);
   EXPECT_NE(text.find("\n    valid            a seeded 16% split of --data\n"), std::string::npos);
   EXPECT_NE(text.find("\n    label            -\n"), std::string::npos);

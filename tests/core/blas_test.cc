@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "core/rng.h"
+#include "golden/max_error.h"
 
 namespace deepcross {
 namespace {
@@ -47,7 +48,8 @@ double worst_relative_error(const Case& c, GemmPrecision precision, Round round)
                 ConstMatrixView<float>{b.data(), br, bc, ldb}, c.beta,
                 MatrixView<float>{cm.data(), c.m, c.n, ldc});
   }
-  double worst = 0, scale = 0;
+  testing::MaxError worst;  // a NaN element: infinite
+  double scale = 0;
   for (int i = 0; i < c.m; ++i) {
     for (int j = 0; j < c.n; ++j) {
       double ref = c.beta * static_cast<double>(c0[static_cast<size_t>(i) * ldc + j]);
@@ -56,7 +58,7 @@ double worst_relative_error(const Case& c, GemmPrecision precision, Round round)
         const float y = c.tb ? b[static_cast<size_t>(j) * ldb + p] : b[static_cast<size_t>(p) * ldb + j];
         ref += static_cast<double>(round(x)) * round(y);
       }
-      worst = std::max(worst, std::abs(cm[static_cast<size_t>(i) * ldc + j] - ref));
+      worst.add(0, std::abs(cm[static_cast<size_t>(i) * ldc + j] - ref));
       scale = std::max(scale, std::abs(ref));
     }
     // The padding columns are never written.
@@ -64,7 +66,7 @@ double worst_relative_error(const Case& c, GemmPrecision precision, Round round)
       EXPECT_EQ(cm[static_cast<size_t>(i) * ldc + j], c0[static_cast<size_t>(i) * ldc + j]);
     }
   }
-  return worst / scale;
+  return worst.value / scale;
 }
 
 // Shapes on both sides of the size at which float GEMMs move from OpenBLAS to oneDNN, every
@@ -85,7 +87,7 @@ std::vector<Case> cases() {
 
 TEST(Gemm, FloatMatchesATripleLoop) {
   for (const Case& c : cases()) {
-    SCOPED_TRACE(testing::Message() << c.m << "x" << c.n << "x" << c.k << " ta=" << c.ta
+    SCOPED_TRACE(::testing::Message() << c.m << "x" << c.n << "x" << c.k << " ta=" << c.ta
                                     << " tb=" << c.tb << " beta=" << c.beta);
     EXPECT_LT(worst_relative_error(c, GemmPrecision::kFp32, [](float x) { return x; }), 1e-5);
   }
@@ -94,7 +96,7 @@ TEST(Gemm, FloatMatchesATripleLoop) {
 TEST(Gemm, Bf16RoundsTheInputsAndSumsInFloat) {
   if (!cpu_has_native_bf16()) GTEST_SKIP() << "this CPU has no bf16 dot products";
   for (const Case& c : cases()) {
-    SCOPED_TRACE(testing::Message() << c.m << "x" << c.n << "x" << c.k << " ta=" << c.ta
+    SCOPED_TRACE(::testing::Message() << c.m << "x" << c.n << "x" << c.k << " ta=" << c.ta
                                     << " tb=" << c.tb << " beta=" << c.beta);
     if (static_cast<double>(c.m) * c.n * c.k >= kBf16MinMacs) {
       // Against inputs rounded to bf16: only the float summation differs.

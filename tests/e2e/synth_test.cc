@@ -111,6 +111,42 @@ TEST(PlantedCrosses, Bf16TrainingMatchesFp32) {
   EXPECT_EQ(parse_json_object(info.out)["config"]["precision"], "bf16") << info.out;
 }
 
+// Where a bf16 matmul cannot be created (the test seam DEEPCROSS_FAIL_BF16_MATMUL=1 makes every
+// creation fail, as on a CPU for which oneDNN has none), --precision bf16 trains in float, says
+// so, and the model records fp32: the same bytes as a --precision fp32 model.
+TEST(PlantedCrosses, Bf16FallbackToFloatIsRecordedAsFp32) {
+  if (!cpu_has_native_bf16()) GTEST_SKIP() << "this CPU refuses --precision bf16 before trying";
+  // One folder per run, the same names in each: the model records its options, paths included.
+  TempDir fell_dir, fp32_dir, bf16_dir;
+  auto train = [&](const TempDir& dir, const std::string& precision, bool fail) {
+    synth(dir, "all.tsv", 6000, 3);
+    CliOptions opt = in_dir(dir.path());
+    if (fail) opt.env.push_back("DEEPCROSS_FAIL_BF16_MATMUL=1");
+    return run_deepcross({"train", "--data", "all.tsv", "--model", "m.dcn", "--cross", "matrix",
+                          "--epochs", "2", "--batch-size", "512", "--threads", "1",
+                          "--precision", precision},
+                         opt);
+  };
+  const CliRun fell_back = train(fell_dir, "bf16", true);
+  ASSERT_TRUE(succeeded(fell_back));
+  EXPECT_NE(fell_back.err.find("warning: bf16 matrix products are not available here"),
+            std::string::npos)
+      << fell_back.err;
+  EXPECT_NE(fell_back.err.find("the model records precision fp32"), std::string::npos);
+  const CliRun info = run_deepcross({"info", "--model", "m.dcn"}, in_dir(fell_dir.path()));
+  ASSERT_TRUE(succeeded(info));
+  EXPECT_EQ(parse_json_object(info.out)["config"]["precision"], "fp32") << info.out;
+  const CliRun fp32 = train(fp32_dir, "fp32", false);
+  ASSERT_TRUE(succeeded(fp32));
+  EXPECT_EQ(fp32.err.find("warning: bf16"), std::string::npos) << fp32.err;
+  EXPECT_TRUE(read_file(fell_dir.file("m.dcn")) == read_file(fp32_dir.file("m.dcn")));
+  // Without the seam the same run uses bf16, without a warning, and gives another model.
+  const CliRun bf16 = train(bf16_dir, "bf16", false);
+  ASSERT_TRUE(succeeded(bf16));
+  EXPECT_EQ(bf16.err.find("warning: bf16"), std::string::npos) << bf16.err;
+  EXPECT_FALSE(read_file(bf16_dir.file("m.dcn")) == read_file(fp32_dir.file("m.dcn")));
+}
+
 TEST(Synth, EqualOptionsGiveIdenticalFilesAndNoLabelDropsOnlyTheLabel) {
   TempDir dir;
   synth(dir, "a.tsv", 600, 3);

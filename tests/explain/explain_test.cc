@@ -1,7 +1,7 @@
 // Explain: the block-RMS formula on hand-built weights for every cross type, the layout and
 // sample errors, the mix gates against the model's own forward, the JSON and text table, and
 // the proof that it works: matrix and low-rank models trained on data with planted pairwise
-// crosses between named categorical fields rank those pairs first.
+// crosses between named categorical fields rank those two pairs first of all field pairs.
 #include "explain/explain.h"
 
 #include <gtest/gtest.h>
@@ -701,8 +701,9 @@ TEST(ExplainOutput, TopPairsTableIsAligned) {
 // 8 categorical fields C1..C8 (vocab 10–20) and 2 noise numerics; the label depends only on
 // the pairs (C2, C5) and (C3, C8) through random ±1 tables. After 24 epochs both planted pairs
 // came out as the top two categorical pairs for model seeds 1–8 and 42, matrix and low-rank
-// alike (with the default MLP 128-64-32 too, seeds 1–3 and 42); the test asserts the issue's
-// "among the top 3".
+// alike (with the default MLP 128-64-32 too, seeds 1–3 and 42). The test asserts that, for
+// seed 42, they are the two strongest of all 45 field pairs (numeric ones included), in each of
+// the three ways of scoring, at least 1.5 times the third (measured: 1.9–3.8 times).
 struct Planted {
   ModelConfig config;
   std::vector<float> x_num, y;
@@ -753,15 +754,14 @@ void expect_planted_pairs_on_top(CrossType cross) {
     const Explanation e = way == 0   ? explain_model(m, fields, nullptr, kWeights)
                           : way == 1 ? explain_model(m, fields, nullptr)
                                      : explain_model(m, fields, &sample);
-    std::vector<std::string> top;
-    for (const auto& q : e.pairs) {
-      if (top.size() < 3 && e.categorical[index_of(e, q.a)] && e.categorical[index_of(e, q.b)]) {
-        top.push_back(q.a + "x" + q.b);
-      }
-    }
     std::printf("%s", format_top_pairs(e, 4).c_str());
-    EXPECT_NE(std::find(top.begin(), top.end(), "C2xC5"), top.end()) << e.cross << way;
-    EXPECT_NE(std::find(top.begin(), top.end(), "C3xC8"), top.end()) << e.cross << way;
+    ASSERT_GE(e.pairs.size(), 3u);
+    std::vector<std::string> top = {e.pairs[0].a + "x" + e.pairs[0].b,
+                                    e.pairs[1].a + "x" + e.pairs[1].b};
+    std::sort(top.begin(), top.end());
+    EXPECT_EQ(top, (std::vector<std::string>{"C2xC5", "C3xC8"})) << e.cross << " way " << way;
+    // First by a margin: the weaker planted pair scores at least 1.5 times the strongest other.
+    EXPECT_GT(e.pairs[1].strength, 1.5 * e.pairs[2].strength) << e.cross << " way " << way;
   }
 }
 

@@ -3,6 +3,7 @@
 // logits, for every cross type × structure × class count. The fixtures come from the
 // project's own PyTorch model (tests/golden/make_fixtures.py), written from SPEC.md.
 // Tolerance per tensor: |ours − torch| ≤ 1e-4 · max|torch| + 1e-6.
+#include <gtest/gtest-spi.h>
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -11,6 +12,7 @@
 #include <map>
 
 #include "golden/fixture.h"
+#include "golden/max_error.h"
 #include "nn/model.h"
 
 namespace deepcross {
@@ -20,17 +22,12 @@ using testing::Fixture;
 using testing::FixtureTensor;
 
 void expect_close(const std::string& what, const float* ours, const FixtureTensor& torch) {
-  double max_ref = 0, max_err = 0;
-  size_t worst = 0;
+  double max_ref = 0;
+  testing::MaxError err;  // NaN on either side: infinite, so the comparison fails
   for (size_t i = 0; i < torch.numel(); ++i) max_ref = std::max(max_ref, std::abs(torch.values[i]));
-  for (size_t i = 0; i < torch.numel(); ++i) {
-    const double e = std::abs(ours[i] - torch.values[i]);
-    if (e > max_err) {
-      max_err = e;
-      worst = i;
-    }
-  }
-  EXPECT_LE(max_err, 1e-4 * max_ref + 1e-6)
+  for (size_t i = 0; i < torch.numel(); ++i) err.add(i, std::abs(ours[i] - torch.values[i]));
+  const size_t worst = err.at;
+  EXPECT_LE(err.value, 1e-4 * max_ref + 1e-6)
       << what << ": worst element " << worst << " ours " << ours[worst] << " torch "
       << torch.values[worst] << " (max |torch| " << max_ref << ")";
 }
@@ -127,6 +124,19 @@ std::vector<std::string> cases() {
 
 INSTANTIATE_TEST_SUITE_P(AllCombinations, Golden, ::testing::ValuesIn(cases()),
                          [](const auto& test_info) { return test_info.param; });
+
+// A NaN on either side fails the comparison (it used to be skipped as no larger than the rest).
+TEST(GoldenCompare, FailsOnNaN) {
+  FixtureTensor torch;
+  torch.values = {1.0, -2.0, 3.0};
+  torch.shape = {3};
+  const float same[] = {1.0f, -2.0f, 3.0f};
+  expect_close("equal", same, torch);
+  const float ours_nan[] = {1.0f, std::nanf(""), 3.0f};
+  EXPECT_NONFATAL_FAILURE(expect_close("ours", ours_nan, torch), "ours: worst element 1");
+  torch.values[2] = std::nan("");
+  EXPECT_NONFATAL_FAILURE(expect_close("torch", same, torch), "torch: worst element 2");
+}
 
 }  // namespace
 }  // namespace deepcross

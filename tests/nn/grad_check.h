@@ -10,10 +10,12 @@
 #include <cstddef>
 #include <functional>
 
+#include "golden/max_error.h"
+
 namespace deepcross::testing {
 
 struct GradCheck {
-  double max_abs_error = 0;  // max_i |analytic_i − numeric_i|
+  double max_abs_error = 0;  // max_i |analytic_i − numeric_i|; +infinity if any was NaN
   double max_abs_grad = 0;   // max_i |numeric_i|
   size_t worst = 0;
 };
@@ -24,6 +26,7 @@ inline GradCheck check_gradient(const std::function<double()>& loss, double* val
   GradCheck r;
   // Check every element of small tensors, and an even spread of larger ones.
   const size_t stride = n > max_checks ? n / max_checks : 1;
+  MaxError worst;
   for (size_t i = 0; i < n; i += stride) {
     const double saved = values[i];
     values[i] = saved + h;
@@ -32,13 +35,11 @@ inline GradCheck check_gradient(const std::function<double()>& loss, double* val
     const double down = loss();
     values[i] = saved;
     const double numeric = (up - down) / (2 * h);
-    const double err = std::abs(numeric - analytic[i]);
-    if (err > r.max_abs_error) {
-      r.max_abs_error = err;
-      r.worst = i;
-    }
+    worst.add(i, std::abs(numeric - analytic[i]));
     r.max_abs_grad = std::max(r.max_abs_grad, std::abs(numeric));
   }
+  r.max_abs_error = worst.value;
+  r.worst = worst.at;
   return r;
 }
 

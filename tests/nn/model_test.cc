@@ -153,10 +153,26 @@ TEST(MlpGradient, WithDropoutUnderAFixedMask) {
   }
   auto gc = check_gradient(loss, x.data(), dx.data(), x.size());
   EXPECT_LE(gc.max_abs_error, 1e-7 * std::max(1.0, gc.max_abs_grad)) << "input";
-  // Some units were dropped (p = 0.4): the output differs from the same pass without dropout.
-  ConstMatrixView<double> eval = mlp.forward(xv, Mode::kEval);
-  (void)eval;
-  EXPECT_NE(l0, 0.0);
+  // Some units were dropped (p = 0.4): the output differs from the same pass without dropout
+  // (the same weights with p = 0, also in training mode).
+  ParamStore<double> s2;
+  Mlp<double> no_dropout(s2, in, {7, 3}, 0.0);
+  s2.finalize();
+  ASSERT_EQ(s2.values().size(), store.values().size());
+  std::copy(store.values().data(), store.values().data() + store.values().size(), s2.values().data());
+  no_dropout.reserve(B);
+  ConstMatrixView<double> full = no_dropout.forward(xv, Mode::kTrain);
+  ConstMatrixView<double> dropped = mlp.forward(xv, Mode::kTrain, /*dropout_seed=*/99);
+  int differ = 0;
+  double l_full = 0;
+  for (int b = 0; b < B; ++b) {
+    for (int j = 0; j < 3; ++j) {
+      differ += std::abs(full(b, j) - dropped(b, j)) > 1e-9;
+      l_full += r[b * 3 + j] * full(b, j);
+    }
+  }
+  EXPECT_GT(differ, 0);
+  EXPECT_GT(std::abs(l0 - l_full), 1e-9);
 }
 
 // Inverted dropout: kept units scale by 1/(1−p); about p of them are dropped.
