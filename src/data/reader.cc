@@ -3,9 +3,11 @@
 #include "cli/suggest.h"
 
 #include <algorithm>
+#include <condition_variable>
 #include <deque>
 #include <future>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <unordered_map>
@@ -231,6 +233,7 @@ class SourceReader {
       }
     }
     while (!inflight.empty()) merge_oldest(inflight);
+    finish_columns();
     if (builder_.table().source_rows.back() == 0) throw DataError("no data rows", name_);
   }
 
@@ -491,10 +494,10 @@ class SourceReader {
       // Room for the rows the whole source likely holds, at this block's bytes per row.
       const double estimate = 1.05 * static_cast<double>(source_.size_hint()) /
                               static_cast<double>(c.bytes) * static_cast<double>(c.rows);
+      finish_columns();  // (no column may grow while its room is made)
       builder_.reserve(builder_.table().rows + static_cast<size_t>(estimate) + 16);
       reserved_ = true;
     }
-    builder_.append(c);
     expected_distinct_.resize(c.dictionaries.size());
     for (size_t j = 0; j < c.dictionaries.size(); ++j) {
       expected_distinct_[j] = c.dictionaries[j].size();
@@ -504,6 +507,56 @@ class SourceReader {
       blank_count_ = c.trailing_blank;
     }
     next_line_ += c.lines;
+    append(std::move(c));
+  }
+
+  // Appends a chunk's rows to the table. With more than one thread the categorical columns,
+  // most of the work (each distinct value of the block looked up in the column's dictionary),
+  // are appended off this thread: a task per block takes the columns one by one as their turn
+  // comes (each column's blocks in file order), so consecutive blocks' tasks work on different
+  // columns at once, beside the parsing. The table is the same whatever the thread count.
+  void append(ParsedChunk&& c) {
+    if (opts_.threads == 1) {
+      builder_.append(c);
+      return;
+    }
+    builder_.append_rows(c);
+    auto chunk = std::make_shared<const ParsedChunk>(std::move(c));
+    const size_t block = appended_blocks_++;
+    if (turns_.next.size() != chunk->codes.size()) turns_.next.assign(chunk->codes.size(), 0);
+    appending_.push_back(std::async(std::launch::async, [this, chunk, block] {
+      std::vector<uint32_t> scratch;
+      const size_t n = chunk->codes.size();
+      std::vector<bool> done(n, false);
+      std::unique_lock<std::mutex> lock(turns_.mutex);
+      for (size_t left = n; left > 0;) {
+        size_t j = 0;
+        while (j < n && (done[j] || turns_.next[j] != block)) ++j;
+        if (j == n) {
+          turns_.turn.wait(lock);
+          continue;
+        }
+        lock.unlock();
+        builder_.append_column(*chunk, j, scratch);
+        lock.lock();
+        done[j] = true;
+        --left;
+        turns_.next[j] = block + 1;
+        turns_.turn.notify_all();
+      }
+    }));
+    if (appending_.size() > static_cast<size_t>(opts_.threads)) {
+      appending_.front().get();
+      appending_.pop_front();
+    }
+  }
+
+  // Waits for the columns still being appended.
+  void finish_columns() {
+    while (!appending_.empty()) {
+      appending_.front().get();
+      appending_.pop_front();
+    }
   }
 
   ByteSource& source_;
@@ -518,6 +571,14 @@ class SourceReader {
   size_t next_line_ = 1;                   // the line number of the next block's first line
   size_t blank_first_ = 0;                 // blank lines seen after the last row, not yet judged
   size_t blank_count_ = 0;
+  struct Turns {
+    std::mutex mutex;
+    std::condition_variable turn;
+    std::vector<size_t> next;  // per categorical column: the block whose turn it is
+  } turns_;
+  size_t appended_blocks_ = 0;
+  // Last: destroyed (each waiting for its task) before what the tasks use.
+  std::deque<std::future<void>> appending_;
 };
 
 // The table builder for `opts`: label presence fixed by the policy, Criteo's fixed columns.

@@ -51,6 +51,11 @@ void TableBuilder::note(std::string what, std::string where) {
 }
 
 void TableBuilder::append(const ParsedChunk& c) {
+  append_rows(c);
+  for (size_t j = 0; j < c.codes.size(); ++j) append_column(c, j, global_);
+}
+
+void TableBuilder::append_rows(const ParsedChunk& c) {
   DC_CHECK(!table_.source_rows.empty());
   table_.rows += c.rows;
   table_.source_rows.back() += c.rows;
@@ -64,22 +69,23 @@ void TableBuilder::append(const ParsedChunk& c) {
     dst.insert(dst.end(), c.numeric[j].begin(), c.numeric[j].end());
   }
   DC_CHECK(c.codes.size() == table_.categorical.size());
-  for (size_t j = 0; j < c.codes.size(); ++j) {
-    const StringInterner& local = c.dictionaries[j];
-    StringInterner& dictionary = dictionaries_[j];
-    const uint32_t n = static_cast<uint32_t>(local.size());
-    global_.resize(n);
-    constexpr uint32_t kAhead = 8;  // lookups in flight (see StringInterner::prefetch)
-    for (uint32_t code = 0; code < n; ++code) {
-      if (code + kAhead < n) dictionary.prefetch(local.hash(code + kAhead));
-      global_[code] = dictionary.intern(local.value(code), local.hash(code));
-    }
-    auto& dst = table_.categorical[j].codes;
-    const size_t base = dst.size();
-    dst.resize(base + c.codes[j].size());
-    const uint32_t* src = c.codes[j].data();
-    for (size_t r = 0; r < c.codes[j].size(); ++r) dst[base + r] = global_[src[r]];
+}
+
+void TableBuilder::append_column(const ParsedChunk& c, size_t j, std::vector<uint32_t>& global) {
+  const StringInterner& local = c.dictionaries[j];
+  StringInterner& dictionary = dictionaries_[j];
+  const uint32_t n = static_cast<uint32_t>(local.size());
+  global.resize(n);
+  constexpr uint32_t kAhead = 8;  // lookups in flight (see StringInterner::prefetch)
+  for (uint32_t code = 0; code < n; ++code) {
+    if (code + kAhead < n) dictionary.prefetch(local.hash(code + kAhead));
+    global[code] = dictionary.intern(local.value(code), local.hash(code));
   }
+  auto& dst = table_.categorical[j].codes;
+  const size_t base = dst.size();
+  dst.resize(base + c.codes[j].size());
+  const uint32_t* src = c.codes[j].data();
+  for (size_t r = 0; r < c.codes[j].size(); ++r) dst[base + r] = global[src[r]];
 }
 
 Table TableBuilder::finish(std::string sha256) {

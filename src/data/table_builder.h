@@ -50,6 +50,12 @@ class TableBuilder {
 
   // Appends a chunk's rows to the current source.
   void append(const ParsedChunk& chunk);
+  // The same in parts: the row counts, labels and numeric columns, then each categorical
+  // column. Chunks' rows must be appended in file order, and each column's chunks in file
+  // order too; different columns may be appended at the same time, on different threads
+  // (`scratch` is the caller's), also while later chunks' rows are appended.
+  void append_rows(const ParsedChunk& chunk);
+  void append_column(const ParsedChunk& chunk, size_t column, std::vector<uint32_t>& scratch);
 
   Table finish(std::string sha256);
 

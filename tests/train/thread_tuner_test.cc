@@ -38,6 +38,10 @@ struct Machine {
 };
 
 constexpr int kProbe = ThreadTuner::kProbeSteps + 1;  // a warm-up step, then the timed ones
+// Seconds per row by thread count on a quiet 2-CPU machine, and with 2 spinning threads beside a
+// busy process.
+const std::map<int, double> kQuiet = {{2, 1.7e-6}, {1, 3.2e-6}};
+const std::map<int, double> kBusy = {{2, 7.5e-6}, {1, 3.2e-6}};
 
 TEST(ThreadTuner, CandidatesHalveDownToOne) {
   Machine m;
@@ -48,7 +52,7 @@ TEST(ThreadTuner, CandidatesHalveDownToOne) {
 
 TEST(ThreadTuner, QuietMachineKeepsAllThreads) {
   Machine m;
-  m.seconds_per_row = {{2, 1.7e-6}, {1, 3.2e-6}};
+  m.seconds_per_row = kQuiet;
   ThreadTuner t = m.make(2);
   m.run(t, 2 * kProbe);
   EXPECT_FALSE(t.probing());
@@ -59,13 +63,13 @@ TEST(ThreadTuner, QuietMachineKeepsAllThreads) {
 
 TEST(ThreadTuner, BusyNeighbourMovesToOneThreadAndBackWhenItLeaves) {
   Machine m;
-  m.seconds_per_row = {{2, 7.5e-6}, {1, 3.2e-6}};  // 2 spinning threads beside a busy process
+  m.seconds_per_row = kBusy;
   ThreadTuner t = m.make(2);
   m.run(t, 2 * kProbe);
   EXPECT_EQ(t.threads(), 1);
   EXPECT_EQ(m.threads, 1);
   // The neighbour leaves: after kExploitSeconds the tuner probes again and returns to 2.
-  m.seconds_per_row = {{2, 1.7e-6}, {1, 3.2e-6}};
+  m.seconds_per_row = kQuiet;
   const int steps = static_cast<int>(ThreadTuner::kExploitSeconds / (1000 * 3.2e-6)) + 1;
   m.run(t, steps);
   EXPECT_TRUE(t.probing());
@@ -75,11 +79,11 @@ TEST(ThreadTuner, BusyNeighbourMovesToOneThreadAndBackWhenItLeaves) {
 
 TEST(ThreadTuner, ASlowdownProbesAgainEarly) {
   Machine m;
-  m.seconds_per_row = {{2, 1.7e-6}, {1, 3.2e-6}};
+  m.seconds_per_row = kQuiet;
   ThreadTuner t = m.make(2);
   m.run(t, 2 * kProbe + 10);
   EXPECT_EQ(t.threads(), 2);
-  m.seconds_per_row = {{2, 7.5e-6}, {1, 3.2e-6}};  // a busy process starts
+  m.seconds_per_row = kBusy;  // a busy process starts
   m.run(t, 2);
   EXPECT_FALSE(t.probing()) << "one or two slow steps are noise";
   m.run(t, 1);
@@ -90,7 +94,7 @@ TEST(ThreadTuner, ASlowdownProbesAgainEarly) {
 
 TEST(ThreadTuner, AClearlySlowerCountIsAbandonedAfterOneTimedStep) {
   Machine m;
-  m.seconds_per_row = {{2, 7.5e-6}, {1, 3.2e-6}};
+  m.seconds_per_row = kBusy;
   ThreadTuner t = m.make(2);
   m.run(t, 2 * kProbe);  // the first probe measures both fully
   EXPECT_EQ(t.threads(), 1);
