@@ -119,8 +119,8 @@ class Run:
         out = []
         for line in self.stdout.splitlines():
             line = line.strip()
-            if line.startswith("{"):
-                out.append(json.loads(line))
+            if "{" in line and line.endswith("}"):  # text a library printed may precede it
+                out.append(json.loads(line[line.index("{"):]))
         return out
 
     def json_epochs(self):
@@ -358,6 +358,9 @@ def main():
                 if system not in a.systems:
                     continue
                 crosses = [c for c in a.crosses if supports(system, c)]
+                for c in a.crosses:
+                    if not supports(system, c):
+                        put(c, system, {"error": "no such model in the library"})
                 if system not in runnable:
                     for c in crosses:
                         put(c, system, {"error": R["installed"][system]})

@@ -22,7 +22,7 @@ step() {  # name, import statement, pip arguments...
     name=$1; imp=$2; shift 2
     log="$venv/install-$name.log"
     if "$pip" install "$@" > "$log" 2>&1 && "$venv/bin/python" -c "$imp" >> "$log" 2>&1; then
-        echo "$name ok $("$venv/bin/python" -c "$imp; print(v)" 2>/dev/null)" >> "$status"
+        echo "$name ok $("$venv/bin/python" -c "$imp; print('version:', v)" 2>/dev/null | sed -n 's/.*version: //p')" >> "$status"
     else
         echo "$name FAILED: $(grep -E 'Error' "$log" | tail -3 | tr '\n' ' ')" >> "$status"
     fi

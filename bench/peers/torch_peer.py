@@ -277,27 +277,31 @@ def run_shell(a, cross, data, info):
                            for i in range(0, len(n), bs)])
         return p.numpy()
 
-    return train_loop(a, cross, net, opts, forward, loss_fn, predict, xn[tr], xc[tr], yt[tr],
-                      y[va], y[te], va, te, info)
+    x_num, x_cat, y_tr = xn[tr], xc[tr], yt[tr]
 
-
-def train_loop(a, cross, net, opts, forward, loss_fn, predict, xn, xc, y, yv, yte, va, te, info):
-    n = len(y)
-    epochs, best_auc, best_epoch, best_state = [], -1.0, 0, None
-    for ep in range(a.epochs):
+    def train_epoch():
         net.train()
-        perm = torch.randperm(n)
-        t0 = time.time()
-        for i in range(0, n, a.batch):
+        perm = torch.randperm(n_tr)
+        for i in range(0, n_tr, a.batch):
             idx = perm[i:i + a.batch]
             if len(idx) < 2:
                 continue
-            loss = loss_fn(forward(xn[idx], xc[idx]), y[idx])
+            loss = loss_fn(forward(x_num[idx], x_cat[idx]), y_tr[idx])
             for o in opts:
                 o.zero_grad(set_to_none=True)
             loss.backward()
             for o in opts:
                 o.step()
+
+    return train_loop(a, cross, net, train_epoch, predict, n_tr, y[va], y[te], va, te, info)
+
+
+def train_loop(a, cross, net, train_epoch, predict, n, yv, yte, va, te, info):
+    """Epochs of train_epoch() with the reference's per-epoch record and early stopping."""
+    epochs, best_auc, best_epoch, best_state = [], -1.0, 0, None
+    for ep in range(a.epochs):
+        t0 = time.time()
+        train_epoch()
         dt = time.time() - t0
         t1 = time.time()
         pv = predict(va)
@@ -347,30 +351,11 @@ def run_deepctr(a, cross, data, info):
     model.compile(torch.optim.Adam(model.parameters(), lr=0.002), "binary_crossentropy")
     tr, va, te = slice(0, n_tr), slice(n_tr, n_tr + n_va), slice(n_tr + n_va, len(y))
     xtr, xva, xte = x_of(tr), x_of(va), x_of(te)
-    yv, yte = y[va], y[te]
-    epochs, best_auc, best_epoch, best_state = [], -1.0, 0, None
-    for ep in range(a.epochs):
-        t0 = time.time()
-        model.fit(xtr, y[tr], batch_size=a.batch, epochs=1, verbose=0, shuffle=True)
-        dt = time.time() - t0
-        t1 = time.time()
-        pv = model.predict(xva, batch_size=8192)
-        pred_s = time.time() - t1
-        auc = float(roc_auc_score(yv, pv))
-        epochs.append({"epoch": ep + 1, "train_s": round(dt, 3),
-                       "train_samples_per_s": round(n_tr / dt, 1), "val_auc": round(auc, 5),
-                       "val_predict_samples_per_s": round(n_va / pred_s, 1),
-                       "t": round(time.time() - T_START, 3)})
-        log(dict(cross=cross, **epochs[-1]))
-        if auc > best_auc:
-            best_auc, best_epoch = auc, ep + 1
-            best_state = copy.deepcopy(model.state_dict())
-        elif a.patience and ep + 1 - best_epoch >= a.patience:
-            break
-    if a.patience and best_state is not None:
-        model.load_state_dict(best_state)
-    test_auc = float(roc_auc_score(yte, model.predict(xte, batch_size=8192)))
-    return dict(info, epochs=epochs, best_epoch=best_epoch, test_auc=round(test_auc, 5))
+    predict = lambda s: model.predict(xva if s == va else xte, batch_size=8192)  # noqa: E731
+    return train_loop(a, cross, model,
+                      lambda: model.fit(xtr, y[tr], batch_size=a.batch, epochs=1, verbose=0,
+                                        shuffle=True),
+                      predict, n_tr, y[va], y[te], va, te, info)
 
 
 def main():
@@ -392,6 +377,9 @@ def main():
     for c in crosses:
         if c not in ("vector", "matrix", "mix", "lowrank"):
             ap.error(f"--cross: unknown cross type {c!r}")
+    # The summaries alone go to standard output: libraries' stray prints (deepctr_torch's
+    # version check prints from a thread, at any time) go to standard error.
+    results, sys.stdout = sys.stdout, sys.stderr
     torch.set_num_threads(a.threads)
     t0 = time.time()
     num, cat, y, cards, sizes, load_s, prep_s = load([a.train, a.valid, a.test], a.seed)
@@ -404,7 +392,7 @@ def main():
         run = run_deepctr if a.impl == "deepctr" else run_shell
         out = run(a, cross, data, info)
         out["peak_rss_mib"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
-        print(json.dumps(out), flush=True)
+        print(json.dumps(out), file=results, flush=True)
 
 
 if __name__ == "__main__":
