@@ -127,6 +127,7 @@ std::string mib(size_t bytes) {
 // Why the AUC of `valid` is undefined for a model with `classes` outputs ("" when it is
 // defined): asked of the metric itself, on constant scores (any defined AUC is then 0.5).
 std::string undefined_auc_reason(const EncodedData& valid, int classes) {
+  if (valid.rows == 0) return std::string();  // the trainer refuses an empty validation set
   const int k = classes > 1 ? classes : 1;
   const std::vector<float> constant(valid.rows * static_cast<size_t>(k), 1.0f / static_cast<float>(k + (k == 1)));
   if (!std::isnan(score(constant, valid.labels, k).auc)) return std::string();

@@ -29,6 +29,7 @@ namespace {
 constexpr int kCriteoNumeric = 13;      // I1..I13
 constexpr int kCriteoCategorical = 26;  // C14..C39
 
+// "label", "numeric", "categorical", "ignore": a role as a word, and (with "--") its flag.
 const char* role_word(FieldRole role) {
   switch (role) {
     case FieldRole::kLabel:
@@ -40,22 +41,10 @@ const char* role_word(FieldRole role) {
     case FieldRole::kIgnore:
       break;
   }
-  return "ignored";
+  return "ignore";
 }
 
-const char* role_flag(FieldRole role) {
-  switch (role) {
-    case FieldRole::kLabel:
-      return "--label";
-    case FieldRole::kNumeric:
-      return "--numeric";
-    case FieldRole::kCategorical:
-      return "--categorical";
-    case FieldRole::kIgnore:
-      break;
-  }
-  return "--ignore";
-}
+std::string role_flag(FieldRole role) { return std::string("--") + role_word(role); }
 
 // The column roles named by the options (csv/tsv), checked for conflicts.
 std::unordered_map<std::string, FieldRole> column_roles(const ReadOptions& opts) {

@@ -16,14 +16,16 @@
 //
 // Formats
 // - Criteo: tab separated, no header. 40 fields = label, I1..I13, C14..C39; 39 fields = the
-//   same without the label, accepted when label_policy is kOptional or kAbsent (kAbsent
+//   same without the label (under kOptional the label's value is not read), accepted when
+//   label_policy is kOptional or kAbsent (kAbsent
 //   accepts only 39). Each file's width is decided by its first row (under BadLines::kSkip,
 //   its first row with an acceptable width); a row of another width is a bad line. Column
 //   names: label, I1..I13, C14..C39. The role lists in ReadOptions are ignored.
 // - CSV / TSV: the first line is the header (a UTF-8 BOM before it is dropped). Every header
 //   column needs exactly one role (label, numeric, categorical, ignore) and every named
 //   column must be in the header; duplicate or empty header names are errors. Under
-//   kOptional the label column may be absent; under kAbsent it is ignored if present. The
+//   kOptional the label column may be absent, and its values are not read (labels 0: predict
+//   and serve use none, whatever the column holds); under kAbsent it is ignored if present. The
 //   table's columns follow the first file's header order; later files may order their
 //   columns differently but must have the same ones. CSV: comma separated, RFC 4180 quotes
 //   (see data/text_fields.h); a quoted field may not span lines. TSV: no quoting.

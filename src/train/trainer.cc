@@ -139,7 +139,8 @@ TrainSummary Trainer::fit(const EncodedData& train, const EncodedData& valid,
       if (!std::isfinite(loss) || loss > kDivergedLoss) {
         throw DataError("training diverged in epoch " + std::to_string(epoch) + ", step " +
                             std::to_string(step) + " of " + std::to_string(steps) +
-                            ": the loss is " + format_loss(loss) + " (try a smaller --lr)",
+                            ": the loss is " + format_loss(loss) +
+                            "; try a smaller learning rate",
                         "--lr");
       }
       loss_sum += loss * len;

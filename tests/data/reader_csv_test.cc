@@ -148,9 +148,10 @@ TEST(ReaderCsvTest, CsvLabelPolicies) {
   const Table without = parse_table("c,n,skip\na,1,\n", "d.csv", o);
   EXPECT_FALSE(without.has_label);
   EXPECT_EQ(without.label_name, "");
-  const Table with = parse_table("c,n,skip,y\na,1,,1\n", "d.csv", o);
+  // A label column present is not read (predict): its values, whatever they are, are 0.
+  const Table with = parse_table("c,n,skip,y\na,1,,1\nb,2,,yes\n", "d.csv", o);
   EXPECT_TRUE(with.has_label);
-  EXPECT_EQ(with.labels, (std::vector<float>{1}));
+  EXPECT_EQ(with.labels, (std::vector<float>{0, 0}));
   o.label_policy = LabelPolicy::kAbsent;  // a label column present is ignored
   const Table ignored = parse_table("c,n,skip,y\na,1,,7\n", "d.csv", o);
   EXPECT_FALSE(ignored.has_label);
