@@ -6,17 +6,18 @@
 #
 #   bench/shared_machine.sh [--binary build/deepcross] [--rows 1000000] [--epochs 3]
 #                           [--repeats 3] [--work DIR] [--lock FILE] [--max-load 1.0]
+#                           [--max-wait 600]
 #
 # Each setting runs --repeats times (quiet and busy runs alternate per repeat); the table shows
 # the median. With --lock FILE the script waits while FILE exists and is younger than 50 minutes
 # (another benchmark is timing), creates it while timing and removes it on exit, failure
-# included. Before timing it waits up to 10 minutes for the 1-minute load average to fall below
-# --max-load and records it either way. The target (issue 11, section 4): with one competing busy
+# included. Before timing it waits up to --max-wait seconds for the 1-minute load average to
+# fall below --max-load and records it either way. The target (issue 11, section 4): with one competing busy
 # process the default keeps at least 80 % of the best fixed thread count's throughput, and on a
 # quiet machine it is no slower than the best.
 set -euo pipefail
 
-binary=build/deepcross rows=1000000 epochs=3 repeats=3 work="" lock="" max_load=1.0
+binary=build/deepcross rows=1000000 epochs=3 repeats=3 work="" lock="" max_load=1.0 wait_s=600
 while [ $# -gt 0 ]; do
   case "$1" in
     --binary) binary=$2; shift 2 ;;
@@ -26,7 +27,8 @@ while [ $# -gt 0 ]; do
     --work) work=$2; shift 2 ;;
     --lock) lock=$2; shift 2 ;;
     --max-load) max_load=$2; shift 2 ;;
-    -h|--help) sed -n '2,17p' "$0"; exit 0 ;;
+    --max-wait) wait_s=$2; shift 2 ;;
+    -h|--help) sed -n '2,18p' "$0"; exit 0 ;;
     *) echo "shared_machine.sh: unknown argument '$1' (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -81,7 +83,7 @@ if [ -n "$lock" ]; then
   touch "$lock"
   own_lock=1
 fi
-for _ in $(seq 60); do
+for _ in $(seq $((wait_s / 10))); do
   awk -v m="$max_load" '{exit !($1 < m)}' /proc/loadavg && break
   sleep 10
 done
