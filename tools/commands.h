@@ -5,6 +5,7 @@
 #include <string>
 
 #include "cli/options.h"
+#include "deepcross/runtime.h"  // write_text_file
 
 namespace deepcross {
 
@@ -21,6 +22,5 @@ int thread_count(const Options& options);         // --threads, or every core wh
 void warn(const std::string& message);            // "deepcross: warning: ..." on stderr
 std::string format_number(double v);              // shortest round-trip form
 void write_json_line(const std::string& json);    // to stdout, flushed
-void write_text_file(const std::string& path, const std::string& text);  // atomically
 
 }  // namespace deepcross

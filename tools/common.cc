@@ -3,8 +3,7 @@
 #include <thread>
 
 #include "commands.h"
-#include "core/blas.h"
-#include "io/whole_file.h"
+#include "deepcross/runtime.h"
 
 namespace deepcross {
 
@@ -28,11 +27,6 @@ void write_json_line(const std::string& json) {
   std::fwrite(json.data(), 1, json.size(), stdout);
   std::fputc('\n', stdout);
   std::fflush(stdout);
-}
-
-void write_text_file(const std::string& path, const std::string& text) {
-  const std::span<const uint8_t> piece(reinterpret_cast<const uint8_t*>(text.data()), text.size());
-  write_whole_file_atomically(path, std::span<const std::span<const uint8_t>>(&piece, 1));
 }
 
 }  // namespace deepcross

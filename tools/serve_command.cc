@@ -6,25 +6,24 @@
 #include <string>
 
 #include "commands.h"
-#include "io/model_io.h"
-#include "serve/server.h"
+#include "deepcross/server.h"
 
 namespace deepcross {
 namespace {
 
-std::atomic<ScoringServer*> g_server{nullptr};
+std::atomic<Server*> g_server{nullptr};
 
 // SIGINT/SIGTERM: stop accepting, answer what is in flight, then run() returns (once idle
-// keep-alive connections have closed: at their next request or idle timeout, serve/server.h).
+// keep-alive connections have closed: at their next request or idle timeout, src/serve/server.h).
 extern "C" void on_stop_signal(int) {
-  ScoringServer* s = g_server.load();
+  Server* s = g_server.load();
   if (s != nullptr) s->stop();
 }
 
 // Installs the stop handlers for its lifetime and restores the previous ones after.
 class StopSignals {
  public:
-  explicit StopSignals(ScoringServer& server) {
+  explicit StopSignals(Server& server) {
     g_server.store(&server);
     struct sigaction sa {};
     sa.sa_handler = on_stop_signal;
@@ -53,7 +52,7 @@ class StopSignals {
 }  // namespace
 
 int run_serve(const Options& o) {
-  ServeOptions opts;
+  ServerOptions opts;
   opts.host = o.get_string("host");
   opts.port = o.get_int("port");
   opts.threads = thread_count(o);
@@ -61,7 +60,7 @@ int run_serve(const Options& o) {
   opts.max_body_bytes = static_cast<size_t>(o.get_int("max-body-bytes"));
   const std::string& path = o.get_string("model");
 
-  ScoringServer server(load_model(path), opts);
+  Server server(path, opts);
   const int port = server.listen();
   StopSignals signals(server);
   const std::string host =
@@ -71,7 +70,7 @@ int run_serve(const Options& o) {
   std::fflush(stderr);
   server.run();
   std::fprintf(stderr, "stopped after %llu requests\n",
-               static_cast<unsigned long long>(server.metrics().requests()));
+               static_cast<unsigned long long>(server.requests()));
   return 0;
 }
 

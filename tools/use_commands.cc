@@ -1,4 +1,4 @@
-// deepcross eval, predict, info: use a saved model.
+// deepcross eval, predict, info: use a saved model (deepcross/predictor.h).
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
@@ -6,25 +6,22 @@
 #include <cstring>
 #include <cmath>
 #include <cstdio>
-#include <memory>
+
+#include <nlohmann/json.hpp>
 
 #include "commands.h"
-#include "core/blas.h"
-#include "data_options.h"
 #include "deepcross/error.h"
-#include "io/model_io.h"
-#include "train/trainer.h"
+#include "deepcross/predictor.h"
 
 namespace deepcross {
 namespace {
 
-// Reads --data in the model's layout. Labels: required for eval, optional for predict.
-Table read_for_model(const Options& o, const TrainedModel& tm, LabelPolicy policy) {
-  ReadOptions layout = tm.layout;
-  layout.label_policy = policy;
-  layout.threads = thread_count(o);
-  layout.compute_sha256 = false;  // only the training data's fingerprint is kept (in the model)
-  return read_checked({o.get_string("data")}, layout, "data");
+Predictor load_for(const Options& o) {
+  PredictorOptions po;
+  po.threads = thread_count(o);
+  if (o.accepts("eval-batch-size")) po.batch_rows = o.get_int("eval-batch-size");
+  po.on_warning = warn;
+  return Predictor::load(o.get_string("model"), po);
 }
 
 nlohmann::json number_or_null(double v) {
@@ -34,31 +31,24 @@ nlohmann::json number_or_null(double v) {
 }  // namespace
 
 int run_eval(const Options& o) {
-  const int threads = thread_count(o);
-  set_blas_threads(threads);
-  TrainedModel tm = load_model(o.get_string("model"));
-  const Table table = read_for_model(o, tm, LabelPolicy::kRequired);
-  const EncodedData data = tm.preprocessor.encode(table, {}, threads);
-  if (data.rows == 0) throw DataError("no rows to evaluate", o.get_string("data"));
-  const Evaluation e = evaluate(*tm.model, data, o.get_int("eval-batch-size"));
+  const Predictor p = load_for(o);
+  const Rows rows = p.read({o.get_string("data")}, /*labels_required=*/true);
+  if (rows.size() == 0) throw DataError("no rows to evaluate", o.get_string("data"));
+  const EvaluationResult e = p.evaluate(rows);
   nlohmann::json out = {{"rows", e.rows}, {"auc", number_or_null(e.auc)},
-                        {"logloss", number_or_null(e.loss)}};
-  if (tm.config.classes > 1) out["accuracy"] = e.accuracy;
+                        {"logloss", number_or_null(e.logloss)}};
+  if (p.outputs() > 1) out["accuracy"] = e.accuracy;
   write_json_line(out.dump());
   return 0;
 }
 
 int run_predict(const Options& o) {
-  const int threads = thread_count(o);
-  set_blas_threads(threads);
-  TrainedModel tm = load_model(o.get_string("model"));
-  const Table table = read_for_model(o, tm, LabelPolicy::kOptional);
-  const EncodedData data = tm.preprocessor.encode(table, {}, threads);
-  warm_up_gemm();  // oneDNN's one-time kernel generation, outside the scoring rate
+  const Predictor p = load_for(o);
+  const Rows rows = p.read({o.get_string("data")});
   const auto t0 = std::chrono::steady_clock::now();
-  const std::vector<float> probs = predict_probabilities(*tm.model, data, o.get_int("eval-batch-size"));
+  const Scores scores = p.predict(rows);
   const double predict_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  const int k = tm.model->outputs();
+  const int k = scores.outputs;
 
   std::FILE* out = stdout;
   std::string path;
@@ -72,10 +62,10 @@ int run_predict(const Options& o) {
   buf.reserve(1 << 20);
   char num[32];
   bool ok = true;
-  for (size_t r = 0; r < data.rows; ++r) {
+  for (size_t r = 0; r < scores.rows; ++r) {
     for (int c = 0; c < k; ++c) {
       if (c) buf.push_back(',');
-      auto res = std::to_chars(num, num + sizeof num, probs[r * k + c]);
+      auto res = std::to_chars(num, num + sizeof num, scores(r, c));
       buf.append(num, res.ptr);
     }
     buf.push_back('\n');
@@ -87,15 +77,14 @@ int run_predict(const Options& o) {
   ok = ok && std::fwrite(buf.data(), 1, buf.size(), out) == buf.size();
   ok = (out == stdout ? std::fflush(out) == 0 : std::fclose(out) == 0) && ok;
   if (!ok) throw DataError("write failed", path.empty() ? "stdout" : path);
-  std::fprintf(stderr, "scored %zu rows in %.3f s (%.0f rows/s)%s%s\n", data.rows, predict_s,
-               data.rows / std::max(predict_s, 1e-9), path.empty() ? "" : "; wrote ",
+  std::fprintf(stderr, "scored %zu rows in %.3f s (%.0f rows/s)%s%s\n", scores.rows, predict_s,
+               scores.rows / std::max(predict_s, 1e-9), path.empty() ? "" : "; wrote ",
                path.c_str());
   return 0;
 }
 
 int run_info(const Options& o) {
-  TrainedModel tm = load_model(o.get_string("model"));
-  write_json_line(model_info(tm).dump());
+  write_json_line(load_for(o).info_json());
   return 0;
 }
 

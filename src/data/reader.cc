@@ -10,6 +10,7 @@
 #include <utility>
 
 #include "core/check.h"
+#include "core/text.h"
 #include "data/chunk_parser.h"
 #include "data/input_file.h"
 #include "data/interner.h"
@@ -24,18 +25,19 @@ namespace {
 constexpr int kCriteoNumeric = 13;      // I1..I13
 constexpr int kCriteoCategorical = 26;  // C14..C39
 
-const char* role_flag(FieldRole role) {
+// The ReadOptions field of a role (errors name fields; the command line retells them as flags).
+const char* role_field(FieldRole role) {
   switch (role) {
     case FieldRole::kLabel:
-      return "--label";
+      return "label";
     case FieldRole::kNumeric:
-      return "--numeric";
+      return "numeric";
     case FieldRole::kCategorical:
-      return "--categorical";
+      return "categorical";
     case FieldRole::kIgnore:
       break;
   }
-  return "--ignore";
+  return "ignore";
 }
 
 // The column roles named by the options (csv/tsv), checked for conflicts.
@@ -44,9 +46,9 @@ std::unordered_map<std::string, FieldRole> column_roles(const ReadOptions& opts)
   auto add = [&](const std::string& name, FieldRole role) {
     auto [it, inserted] = roles.emplace(name, role);
     if (!inserted && it->second != role) {
-      throw UsageError("column '" + name + "' is given two roles (" + role_flag(it->second) +
-                           " and " + role_flag(role) + ")",
-                       role_flag(role));
+      throw UsageError("column '" + name + "' is given two roles (" + role_field(it->second) +
+                           " and " + role_field(role) + ")",
+                       role_field(role));
     }
   };
   if (!opts.label.empty()) {
@@ -61,52 +63,21 @@ std::unordered_map<std::string, FieldRole> column_roles(const ReadOptions& opts)
 
 void check_options(const ReadOptions& opts) {
   if (opts.threads < 1) {
-    throw UsageError("--threads must be at least 1, got " + std::to_string(opts.threads),
-                     "--threads");
+    throw UsageError("threads must be at least 1, got " + std::to_string(opts.threads),
+                     "threads");
   }
   if (opts.classes < 1) {
-    throw UsageError("--classes must be at least 1, got " + std::to_string(opts.classes),
-                     "--classes");
+    throw UsageError("classes must be at least 1, got " + std::to_string(opts.classes),
+                     "classes");
   }
   DC_CHECK(opts.block_bytes > 0);
   if (opts.format != Format::kCriteo) column_roles(opts);  // role conflicts, before any I/O
   if (opts.format != Format::kCriteo && opts.label.empty() &&
       opts.label_policy == LabelPolicy::kRequired) {
-    throw UsageError(std::string("--label is required with --format ") +
+    throw UsageError(std::string("a label column is required with format ") +
                          (opts.format == Format::kCsv ? "csv" : "tsv"),
-                     "--label");
+                     "label");
   }
-}
-
-bool valid_utf8(std::string_view s) {
-  size_t i = 0;
-  while (i < s.size()) {
-    const unsigned char c = static_cast<unsigned char>(s[i]);
-    size_t extra;
-    uint32_t cp;
-    if (c < 0x80) {
-      ++i;
-      continue;
-    } else if ((c & 0xE0) == 0xC0) {
-      extra = 1, cp = c & 0x1F;
-    } else if ((c & 0xF0) == 0xE0) {
-      extra = 2, cp = c & 0x0F;
-    } else if ((c & 0xF8) == 0xF0) {
-      extra = 3, cp = c & 0x07;
-    } else {
-      return false;
-    }
-    if (i + extra >= s.size()) return false;
-    for (size_t k = 1; k <= extra; ++k) {
-      const unsigned char d = static_cast<unsigned char>(s[i + k]);
-      if ((d & 0xC0) != 0x80) return false;
-      cp = (cp << 6) | (d & 0x3F);
-    }
-    static constexpr uint32_t kMin[] = {0, 0x80, 0x800, 0x10000};
-    if (cp < kMin[extra] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return false;
-    i += extra + 1;
-  }
-  return true;
 }
 
 // Cuts a byte source into blocks of whole lines (the last one may lack its '\n'), hashing
@@ -361,7 +332,7 @@ class SourceReader {
         continue;
       }
       throw DataError(
-          "column " + quote_field(name) + " (" + role_flag(role) + ") is not in the header",
+          "column " + quote_field(name) + " (" + role_field(role) + ") is not in the header",
           name_ + ":1");
     }
     map_columns(*layout, numeric, categorical);
@@ -487,20 +458,20 @@ Format parse_format(std::string_view name) {
   if (name == "csv") return Format::kCsv;
   if (name == "tsv") return Format::kTsv;
   throw UsageError("unknown format '" + std::string(name) + "' (expected criteo, csv or tsv)",
-                   "--format");
+                   "format");
 }
 
 BadLines parse_bad_lines(std::string_view name) {
   if (name == "error") return BadLines::kError;
   if (name == "skip") return BadLines::kSkip;
   throw UsageError("unknown value '" + std::string(name) + "' (expected error or skip)",
-                   "--bad-lines");
+                   "bad_lines");
 }
 
 Table read_table(const std::vector<std::string>& paths, const ReadOptions& opts,
                  std::vector<BadLine>* bad_lines) {
   check_options(opts);
-  if (paths.empty()) throw UsageError("no data files given", "--data");
+  if (paths.empty()) throw UsageError("no data files given", "paths");
   TableBuilder builder = make_builder(opts, bad_lines);
   std::optional<Sha256> sha;
   if (opts.compute_sha256) sha.emplace();

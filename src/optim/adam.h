@@ -22,7 +22,7 @@
 //           and is the default (bench/README.md, "Preprocessing and optimizer defaults").
 // Both modes share the dense update; tests pin them to hand-computed and torch steps.
 //
-//   Adam<float> opt(model, AdamOptions{});
+//   Adam<float> opt(model.params(), model.embedding_tables(), AdamOptions{});
 //   model.train_step_gradients(batch);
 //   opt.step();
 #pragma once
@@ -31,7 +31,8 @@
 #include <vector>
 
 #include "core/tensor.h"
-#include "nn/model.h"
+#include "nn/embedding.h"
+#include "nn/param_store.h"
 
 namespace deepcross {
 
@@ -54,8 +55,6 @@ template <typename T>
 class Adam {
  public:
   Adam(ParamStore<T>& dense, std::vector<EmbeddingTable<T>>& tables, const AdamOptions& options);
-  Adam(Model<T>& model, const AdamOptions& options)
-      : Adam(model.params(), model.embedding_tables(), options) {}
 
   void step();
   // kLazy: apply every row's missed steps (see above) up to the last step. Call before reading

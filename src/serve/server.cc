@@ -22,8 +22,8 @@
 #include "core/blas.h"
 #include "core/check.h"
 #include "deepcross/error.h"
+#include "infer/scoring.h"
 #include "serve/request.h"
-#include "train/trainer.h"
 
 namespace deepcross {
 
@@ -40,56 +40,6 @@ using Clock = std::chrono::steady_clock;
 
 constexpr std::string_view kJson = "application/json";
 constexpr std::string_view kPrometheus = "text/plain; version=0.0.4; charset=utf-8";
-
-// The inference clones, one per request computing at once.
-class ClonePool {
- public:
-  ClonePool(const Model<float>& source, int count, int batch_rows) {
-    for (int i = 0; i < count; ++i) {
-      std::unique_ptr<Model<float>> clone = Model<float>::inference_clone(source);
-      clone->reserve(batch_rows);
-      free_.push_back(clone.get());
-      owned_.push_back(std::move(clone));
-    }
-  }
-
-  // A clone held for the lifetime of the lease.
-  class Lease {
-   public:
-    Lease(ClonePool& pool, Model<float>* model) : pool_(pool), model_(model) {}
-    ~Lease() { pool_.release(model_); }
-    Lease(const Lease&) = delete;
-    Lease& operator=(const Lease&) = delete;
-    Model<float>& operator*() const { return *model_; }
-
-   private:
-    ClonePool& pool_;
-    Model<float>* model_;
-  };
-
-  // Waits for a free clone.
-  Lease acquire() {
-    std::unique_lock lock(mu_);
-    freed_.wait(lock, [&] { return !free_.empty(); });
-    Model<float>* m = free_.back();
-    free_.pop_back();
-    return Lease(*this, m);
-  }
-
- private:
-  void release(Model<float>* m) {
-    {
-      std::lock_guard lock(mu_);
-      free_.push_back(m);
-    }
-    freed_.notify_one();
-  }
-
-  std::mutex mu_;
-  std::condition_variable freed_;
-  std::vector<Model<float>*> free_;
-  std::vector<std::unique_ptr<Model<float>>> owned_;
-};
 
 // The request schema of a model: its fields in order (numeric, then categorical, as the
 // preprocessor stores them), the label name, and its training layout for TSV bodies.
@@ -294,7 +244,7 @@ struct ScoringServer::Impl {
   ServeOptions options;
   RequestDecoder decoder;
   std::string info;
-  ClonePool clones;
+  InferencePool clones;  // one clone per request computing at once
   ServeMetrics metrics;
   HttplibServer http;
   std::atomic<bool> stopping{false};
@@ -357,11 +307,7 @@ HttpResponse ScoringServer::Impl::predict(const View& req, size_t& rows) {
   rows = data.rows;
   if (data.rows == 0) return json_response(200, R"({"predictions":[]})");
   single_threaded_compute();
-  std::vector<float> probs;
-  {
-    ClonePool::Lease clone = clones.acquire();
-    probs = predict_probabilities(*clone, data, options.batch_rows);
-  }
+  const std::vector<float> probs = clones.score(data);  // single-threaded here
   return json_response(200, predictions_json(probs, data.rows, k));
 }
 
