@@ -17,7 +17,7 @@ int run_synth(const Options& options);
 int run_serve(const Options& options);
 int run_explain(const Options& options);
 
-// Shared helpers of the subcommands (tools/common.cc).
+// Shared helpers of the subcommands (tools/commands.cc).
 int thread_count(const Options& options);         // --threads, or every core when unset
 void warn(const std::string& message);            // "deepcross: warning: ..." on stderr
 std::string format_number(double v);              // shortest round-trip form
