@@ -81,7 +81,7 @@ void BM_TrainStep(benchmark::State& state) {
   model.reserve(kBatch);
   AdamOptions adam;
   adam.mode = OptimizerMode::kLazy;
-  Adam<float> opt(model, adam);
+  Adam<float> opt(model.params(), model.embedding_tables(), adam);
   Data d(c, kBatch, 2);
   const Batch<float> b{kBatch, d.x_num.data(), d.x_cat.data(), d.labels.data()};
   for (auto _ : state) {
@@ -143,7 +143,7 @@ void BM_AdamStep(benchmark::State& state) {
   model.reserve(kBatch);
   AdamOptions o;
   o.mode = state.range(0) ? OptimizerMode::kLazy : OptimizerMode::kExact;
-  Adam<float> opt(model, o);
+  Adam<float> opt(model.params(), model.embedding_tables(), o);
   Data d(c, kBatch, 5);
   model.train_step_gradients({kBatch, d.x_num.data(), d.x_cat.data(), d.labels.data()});
   for (auto _ : state) opt.step();

@@ -6,6 +6,7 @@
 #include <string_view>
 
 #include "cli/options.h"
+#include "deepcross/runtime.h"  // write_text_file
 
 namespace deepcross {
 
@@ -18,12 +19,11 @@ int run_serve(const Options& options);
 int run_explain(const Options& options);
 int run_export(const Options& options);
 
-// Shared helpers of the subcommands (tools/common.cc).
+// Shared helpers of the subcommands (tools/commands.cc).
 int thread_count(const Options& options);         // --threads, or every core when unset
 void warn(const std::string& message);            // "deepcross: warning: ..." on stderr
 std::string format_number(double v);              // shortest round-trip form
 void write_stdout(std::string_view text);         // flushed; DataError naming the OS reason
 void write_json_line(const std::string& json);    // to stdout, flushed
-void write_text_file(const std::string& path, const std::string& text);  // atomically
 
 }  // namespace deepcross

@@ -1,23 +1,32 @@
-// Reading data files the way the flags (train) or the model (eval, predict) say.
+// The data flags of `train` as a DataSpec, and library errors retold in flag names.
 #pragma once
 
 #include <string>
-#include <vector>
+#include <utility>
 
 #include "cli/options.h"
-#include "data/reader.h"
-#include "data/table.h"
+#include "deepcross/error.h"
+#include "deepcross/training.h"
 
 namespace deepcross {
 
-// The layout flags of `train`: --format --label --numeric --categorical --ignore --classes.
-ReadOptions layout_from_options(const Options& options);
-// --delimiter as a character (0 when not given); UsageError naming the flag when it is not one
-// character (or \t, tab).
-char delimiter_option(const Options& options);
-// Reads `paths`, reporting skipped lines (under --bad-lines skip) as a warning naming `what`:
-// printed at once, or appended to `warnings` when given.
-Table read_checked(const std::vector<std::string>& paths, const ReadOptions& layout,
-                   const std::string& what, std::vector<std::string>* warnings = nullptr);
+// --data --valid --test --format --label --numeric --categorical --ignore --bad-lines --cache.
+DataSpec data_spec_from_options(const Options& options);
+
+// The flag of a configuration field ("model.embed_max" or "embed_max" -> "--embed-max",
+// "data.train" -> "--data"), or "" when `options` has no such flag.
+std::string flag_of_field(const Options& options, const std::string& field);
+
+// Runs fn(); a UsageError naming a configuration field is rethrown naming its flag.
+template <typename Fn>
+auto with_flag_names(const Options& options, Fn&& fn) -> decltype(fn()) {
+  try {
+    return fn();
+  } catch (const UsageError& e) {
+    const std::string flag = flag_of_field(options, e.where());
+    if (flag.empty()) throw;
+    throw UsageError(e.what(), flag);
+  }
+}
 
 }  // namespace deepcross

@@ -3,16 +3,14 @@
 #include <cstdio>
 
 #include "commands.h"
-#include "export/onnx_export.h"
-#include "io/model_io.h"
+#include "deepcross/export.h"
 
 namespace deepcross {
 
 int run_export(const Options& o) {
   const std::string& model_path = o.get_string("model");
   const std::string& output = o.get_string("output");
-  TrainedModel tm = load_model(model_path);
-  write_text_file(output, export_onnx(tm, model_path));
+  export_onnx(model_path, output);
   std::fprintf(stderr, "wrote %s (opset 17, ai.onnx.ml 3; inputs: one per field; output: "
                "probability)\n", output.c_str());
   return 0;

@@ -13,10 +13,11 @@
 #include <vector>
 
 #include "cli/options.h"
-#include "cli/suggest.h"
+#include "deepcross/suggest.h"
 #include "commands.h"
-#include "core/float_env.h"
+#include "data_options.h"
 #include "deepcross/error.h"
+#include "deepcross/runtime.h"
 
 namespace {
 
@@ -57,13 +58,14 @@ int dispatch(int argc, char** argv) {
     return 0;
   }
   const Options options = parse_options(sub, args);
-  return it->second(options);
+  // The library names configuration fields in its errors; the user typed flags.
+  return with_flag_names(options, [&] { return it->second(options); });
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  // Before any thread exists, so that every thread inherits it (core/float_env.h).
+  // Before any thread exists, so that every thread inherits it (deepcross/runtime.h).
   deepcross::flush_subnormals_to_zero();
   // A closed pipe on stdout is a write error (EPIPE) that is reported, not a silent death.
   ::signal(SIGPIPE, SIG_IGN);

@@ -11,26 +11,26 @@
 #include <thread>
 
 #include "commands.h"
+#include "cli/option_table.h"
 #include "deepcross/error.h"
-#include "io/model_io.h"
-#include "serve/server.h"
+#include "deepcross/server.h"
 
 namespace deepcross {
 namespace {
 
-std::atomic<ScoringServer*> g_server{nullptr};
+std::atomic<Server*> g_server{nullptr};
 
 // SIGINT/SIGTERM: stop accepting, answer what is in flight, then run() returns (once idle
-// keep-alive connections have closed: at their next request or idle timeout, serve/server.h).
+// keep-alive connections have closed: at their next request or idle timeout, src/serve/server.h).
 extern "C" void on_stop_signal(int) {
-  ScoringServer* s = g_server.load();
+  Server* s = g_server.load();
   if (s != nullptr) s->stop();
 }
 
 // Installs the stop handlers for its lifetime and restores the previous ones after.
 class StopSignals {
  public:
-  explicit StopSignals(ScoringServer& server) {
+  explicit StopSignals(Server& server) {
     g_server.store(&server);
     struct sigaction sa {};
     sa.sa_handler = on_stop_signal;
@@ -65,7 +65,7 @@ extern "C" void on_reload_signal(int) { sem_post(&g_reload); }  // async-signal-
 // to load is reported and the old model keeps serving. For its lifetime; restores SIGHUP after.
 class ReloadOnSighup {
  public:
-  ReloadOnSighup(ScoringServer& server, std::string path) {
+  ReloadOnSighup(Server& server, std::string path) {
     sem_init(&g_reload, 0, 0);
     thread_ = std::thread([this, &server, path = std::move(path)] {
       for (;;) {
@@ -73,7 +73,7 @@ class ReloadOnSighup {
         }
         if (done_.load()) return;
         try {
-          server.reload(load_model(path));
+          server.reload(path);
           std::fprintf(stderr, "reloaded %s\n", path.c_str());
         } catch (const Error& e) {
           std::fprintf(stderr, "deepcross: error: reloading failed, the previous model keeps "
@@ -110,7 +110,7 @@ class ReloadOnSighup {
 }  // namespace
 
 int run_serve(const Options& o) {
-  ServeOptions opts;
+  ServerOptions opts;
   opts.host = o.get_string("host");
   opts.port = o.get_int("port");
   opts.threads = thread_count(o);
@@ -125,7 +125,12 @@ int run_serve(const Options& o) {
                      "--name");
   }
 
-  ScoringServer server(load_model(path), opts);
+  opts.private_config_fields.clear();  // the tool's own list: every path-valued option
+  for (const OptionSpec& spec : option_table()) {
+    if (spec.type == OptionType::kPath) opts.private_config_fields.push_back(spec.name);
+  }
+
+  Server server(path, opts);
   const int port = server.listen();
   StopSignals signals(server);
   ReloadOnSighup reload(server, path);
@@ -136,7 +141,7 @@ int run_serve(const Options& o) {
   std::fflush(stderr);
   server.run();
   std::fprintf(stderr, "stopped after %llu requests\n",
-               static_cast<unsigned long long>(server.metrics().requests()));
+               static_cast<unsigned long long>(server.requests()));
   return 0;
 }
 

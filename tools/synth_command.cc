@@ -1,29 +1,28 @@
-// deepcross synth: Criteo-shaped rows with planted feature crosses (data/synth.h).
+// deepcross synth: Criteo-shaped rows with planted feature crosses (deepcross/synth.h).
 #include <cstdio>
 #include <iostream>
 
 #include "commands.h"
-#include "data/synth.h"
+#include "deepcross/synth.h"
 
 namespace deepcross {
 
 int run_synth(const Options& o) {
-  SynthOptions s = default_synth_options();
+  SynthSpec s;
   s.rows = static_cast<uint64_t>(o.get_int("rows"));
   s.seed = static_cast<uint64_t>(o.get_int("seed"));
   s.cardinality_scale = o.get_float("cardinality-scale");
   s.with_label = !o.get_flag("no-label");
-  validate_synth_options(s);
   if (o.is_set("output")) {
-    write_synth_file(o.get_string("output"), s);
+    write_synthetic_file(o.get_string("output"), s);
     std::string pairs;
-    for (const auto& [a, b] : planted_pair_names(s)) pairs += " " + a + "×" + b;
+    for (const auto& [a, b] : synthetic_planted_pairs(s)) pairs += " " + a + "×" + b;
     std::fprintf(stderr, "wrote %llu rows to %s; planted pairs:%s\n",
                  static_cast<unsigned long long>(s.rows), o.get_string("output").c_str(),
                  pairs.c_str());
   } else {
     std::ios::sync_with_stdio(false);
-    write_synth(std::cout, s);
+    write_synthetic(std::cout, s);
     std::cout.flush();
   }
   return 0;

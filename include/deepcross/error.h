@@ -46,4 +46,12 @@ class UsageError : public Error {
       : Error(std::move(what), std::move(where), 2) {}
 };
 
+// A run stopped on request (TrainingCallbacks::should_stop, deepcross/training.h): exit code
+// 130, as for an interrupted command.
+class Stopped : public Error {
+ public:
+  explicit Stopped(std::string what, std::string where = {})
+      : Error(std::move(what), std::move(where), 130) {}
+};
+
 }  // namespace deepcross

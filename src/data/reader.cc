@@ -1,6 +1,6 @@
 #include "data/reader.h"
 
-#include "cli/suggest.h"
+#include "deepcross/suggest.h"
 
 #include <algorithm>
 #include <condition_variable>
@@ -15,6 +15,7 @@
 #include <utility>
 
 #include "core/check.h"
+#include "core/text.h"
 #include "data/chunk_parser.h"
 #include "data/input_file.h"
 #include "data/interner.h"
@@ -29,8 +30,9 @@ namespace {
 constexpr int kCriteoNumeric = 13;      // I1..I13
 constexpr int kCriteoCategorical = 26;  // C14..C39
 
-// "label", "numeric", "categorical", "ignore": a role as a word, and (with "--") its flag.
-const char* role_word(FieldRole role) {
+// The ReadOptions field of a role, "label", "numeric", "categorical", "ignore" (errors name
+// fields; the command line retells them as flags).
+const char* role_field(FieldRole role) {
   switch (role) {
     case FieldRole::kLabel:
       return "label";
@@ -44,7 +46,6 @@ const char* role_word(FieldRole role) {
   return "ignore";
 }
 
-std::string role_flag(FieldRole role) { return std::string("--") + role_word(role); }
 
 // The column roles named by the options (csv/tsv), checked for conflicts.
 std::unordered_map<std::string, FieldRole> column_roles(const ReadOptions& opts) {
@@ -52,9 +53,9 @@ std::unordered_map<std::string, FieldRole> column_roles(const ReadOptions& opts)
   auto add = [&](const std::string& name, FieldRole role) {
     auto [it, inserted] = roles.emplace(name, role);
     if (!inserted && it->second != role) {
-      throw UsageError("column '" + name + "' is given two roles (" + role_flag(it->second) +
-                           " and " + role_flag(role) + ")",
-                       role_flag(role));
+      throw UsageError("column '" + name + "' is given two roles (" + role_field(it->second) +
+                           " and " + role_field(role) + ")",
+                       role_field(role));
     }
   };
   if (!opts.label.empty()) {
@@ -69,52 +70,21 @@ std::unordered_map<std::string, FieldRole> column_roles(const ReadOptions& opts)
 
 void check_options(const ReadOptions& opts) {
   if (opts.threads < 1) {
-    throw UsageError("--threads must be at least 1, got " + std::to_string(opts.threads),
-                     "--threads");
+    throw UsageError("threads must be at least 1, got " + std::to_string(opts.threads),
+                     "threads");
   }
   if (opts.classes < 1) {
-    throw UsageError("--classes must be at least 1, got " + std::to_string(opts.classes),
-                     "--classes");
+    throw UsageError("classes must be at least 1, got " + std::to_string(opts.classes),
+                     "classes");
   }
   DC_CHECK(opts.block_bytes > 0);
   if (opts.format != Format::kCriteo) column_roles(opts);  // role conflicts, before any I/O
   if (opts.format != Format::kCriteo && opts.label.empty() &&
       opts.label_policy == LabelPolicy::kRequired) {
-    throw UsageError(std::string("--label is required with --format ") +
+    throw UsageError(std::string("a label column is required with format ") +
                          (opts.format == Format::kCsv ? "csv" : "tsv"),
-                     "--label");
+                     "label");
   }
-}
-
-bool valid_utf8(std::string_view s) {
-  size_t i = 0;
-  while (i < s.size()) {
-    const unsigned char c = static_cast<unsigned char>(s[i]);
-    size_t extra;
-    uint32_t cp;
-    if (c < 0x80) {
-      ++i;
-      continue;
-    } else if ((c & 0xE0) == 0xC0) {
-      extra = 1, cp = c & 0x1F;
-    } else if ((c & 0xF0) == 0xE0) {
-      extra = 2, cp = c & 0x0F;
-    } else if ((c & 0xF8) == 0xF0) {
-      extra = 3, cp = c & 0x07;
-    } else {
-      return false;
-    }
-    if (i + extra >= s.size()) return false;
-    for (size_t k = 1; k <= extra; ++k) {
-      const unsigned char d = static_cast<unsigned char>(s[i + k]);
-      if ((d & 0xC0) != 0x80) return false;
-      cp = (cp << 6) | (d & 0x3F);
-    }
-    static constexpr uint32_t kMin[] = {0, 0x80, 0x800, 0x10000};
-    if (cp < kMin[extra] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return false;
-    i += extra + 1;
-  }
-  return true;
 }
 
 // Cuts a byte source into blocks of whole lines (the last one may lack its '\n'), hashing
@@ -366,13 +336,13 @@ class SourceReader {
         continue;
       }
       if (opts_.unknown_columns_ignored) {  // the model's column, not a flag the user typed
-        throw DataError("the model's " + std::string(role_word(role)) + " column " +
+        throw DataError("the model's " + std::string(role_field(role)) + " column " +
                             quote_field(name) + " is not in the header",
                         name_ + ":1");
       }
       std::vector<std::string_view> header_names(layout->names.begin(), layout->names.end());
       const std::string near = closest_name(name, header_names);
-      throw DataError("column " + quote_field(name) + " (" + role_flag(role) +
+      throw DataError("column " + quote_field(name) + " (" + role_field(role) +
                           ") is not in the header" +
                           (near.empty() ? std::string() : " (did you mean " + quote_field(near) + "?)"),
                       name_ + ":1");
@@ -596,20 +566,20 @@ Format parse_format(std::string_view name) {
   if (name == "csv") return Format::kCsv;
   if (name == "tsv") return Format::kTsv;
   throw UsageError("unknown format '" + std::string(name) + "' (expected criteo, csv or tsv)",
-                   "--format");
+                   "format");
 }
 
 BadLines parse_bad_lines(std::string_view name) {
   if (name == "error") return BadLines::kError;
   if (name == "skip") return BadLines::kSkip;
   throw UsageError("unknown value '" + std::string(name) + "' (expected error or skip)",
-                   "--bad-lines");
+                   "bad_lines");
 }
 
 Table read_table(const std::vector<std::string>& paths, const ReadOptions& opts,
                  std::vector<BadLine>* bad_lines) {
   check_options(opts);
-  if (paths.empty()) throw UsageError("no data files given", "--data");
+  if (paths.empty()) throw UsageError("no data files given", "paths");
   TableBuilder builder = make_builder(opts, bad_lines);
   std::optional<Sha256> sha;
   if (opts.compute_sha256) sha.emplace();

@@ -45,7 +45,7 @@
 // or read, or holds corrupt gzip data. Under BadLines::kSkip a bad line is skipped instead,
 // counted in Table::skipped_lines, and the first kMaxReportedBadLines are described in the
 // optional `bad_lines` out-parameter; header problems are still errors. Bad options throw
-// UsageError naming the flag.
+// UsageError naming the ReadOptions field (the command line retells it as its flag).
 //
 // Threads: the bytes are read (and decompressed and hashed, unless compute_sha256 is false) in
 // blocks of whole lines by the calling thread; up to `threads` blocks are parsed at once, each
@@ -94,9 +94,9 @@ struct BadLine {
 };
 inline constexpr size_t kMaxReportedBadLines = 10;
 
-// "criteo" | "csv" | "tsv"; UsageError (naming --format) otherwise.
+// "criteo" | "csv" | "tsv"; UsageError (naming the field "format") otherwise.
 Format parse_format(std::string_view name);
-// "error" | "skip"; UsageError (naming --bad-lines) otherwise.
+// "error" | "skip"; UsageError (naming the field "bad_lines") otherwise.
 BadLines parse_bad_lines(std::string_view name);
 
 // Reads and concatenates the files, in order. Throws DataError / UsageError (see above).

@@ -13,7 +13,7 @@ Vocabulary Vocabulary::fit(const CategoricalColumn& col, std::span<const uint32_
                            int min_count) {
   if (min_count < 1) {
     throw UsageError("minimum count must be at least 1, got " + std::to_string(min_count),
-                     "--min-count");
+                     "min_count");
   }
   const size_t n_codes = col.dictionary.size();
   std::vector<int64_t> counts(n_codes, 0);

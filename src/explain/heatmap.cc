@@ -1,5 +1,5 @@
 #include "explain/heatmap.h"
-#include "train/curves.h"  // escape_xml_text
+#include "picture/svg.h"
 
 #include <algorithm>
 #include <array>

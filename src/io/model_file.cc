@@ -10,6 +10,7 @@
 #include <unordered_set>
 
 #include "core/check.h"
+#include "core/text.h"
 #include "deepcross/error.h"
 #include "io/whole_file.h"
 
@@ -37,29 +38,6 @@ bool valid_dtype(uint8_t t) { return t <= static_cast<uint8_t>(DType::kU8); }
 uint32_t crc32_of(uint32_t crc, std::span<const uint8_t> data) {
   if (data.empty()) return crc;
   return static_cast<uint32_t>(crc32_z(crc, data.data(), data.size()));
-}
-
-// Strict UTF-8: no overlong forms, no surrogates, nothing above U+10FFFF.
-bool valid_utf8(std::string_view s) {
-  size_t i = 0;
-  while (i < s.size()) {
-    const auto c = static_cast<uint8_t>(s[i]);
-    // Leading ones of the lead byte: 0 ASCII, 2..4 the sequence length, 1 or 5+ invalid.
-    const int ones = std::countl_one(c);
-    if (ones == 1 || ones > 4) return false;
-    const size_t len = ones == 0 ? 1 : static_cast<size_t>(ones);
-    if (i + len > s.size()) return false;
-    uint32_t cp = ones == 0 ? c : c & (0xffu >> (ones + 1));
-    for (size_t k = 1; k < len; ++k) {
-      const auto cc = static_cast<uint8_t>(s[i + k]);
-      if ((cc >> 6) != 0x2) return false;
-      cp = (cp << 6) | (cc & 0x3f);
-    }
-    constexpr uint32_t kMinForLength[5] = {0, 0, 0x80, 0x800, 0x10000};
-    if (cp < kMinForLength[len] || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return false;
-    i += len;
-  }
-  return true;
 }
 
 // product(dims), or nullopt when a dim is negative or the product exceeds kMaxElements.

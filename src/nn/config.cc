@@ -4,6 +4,7 @@
 #include <string>
 
 #include "deepcross/error.h"
+#include "deepcross/limits.h"
 
 namespace deepcross {
 
@@ -66,27 +67,27 @@ void validate(const ModelConfig& c) {
       fail("categorical field " + std::to_string(j) + " has an empty vocabulary", "vocabulary");
     }
   }
-  if (c.embed_max < 2) fail("must be at least 2", "--embed-max");
-  if (c.cross_layers < 0) fail("must be at least 0", "--cross-layers");
-  if (c.low_rank < 1) fail("must be at least 1", "--low-rank");
-  if (c.experts < 1) fail("must be at least 1", "--experts");
-  if (c.mlp.empty()) fail("needs at least one hidden layer", "--mlp");
+  if (c.embed_max < limits::kMinEmbedMax) fail("must be at least " + std::to_string(limits::kMinEmbedMax), "embed_max");
+  if (c.cross_layers < 0) fail("must be at least 0", "cross_layers");
+  if (c.low_rank < 1) fail("must be at least 1", "low_rank");
+  if (c.experts < 1) fail("must be at least 1", "experts");
+  if (c.mlp.empty()) fail("needs at least one hidden layer", "mlp");
   for (int h : c.mlp) {
-    if (h < 1) fail("hidden sizes must be at least 1", "--mlp");
+    if (h < 1) fail("hidden sizes must be at least 1", "mlp");
   }
-  if (!(c.dropout >= 0.0 && c.dropout < 1.0)) fail("must be in [0, 1)", "--dropout");
-  if (c.classes < 1) fail("must be at least 1", "--classes");
+  if (!(c.dropout >= 0.0 && c.dropout < 1.0)) fail("must be in [0, 1)", "dropout");
+  if (c.classes < 1) fail("must be at least 1", "classes");
   // Sanity caps: far beyond any useful model, small enough that a hostile model file cannot
   // make the loader allocate without bound before its tensors are checked.
-  if (c.embed_max > 1024) fail("must be at most 1024", "--embed-max");
-  if (c.cross_layers > 64) fail("must be at most 64", "--cross-layers");
-  if (c.low_rank > 4096) fail("must be at most 4096", "--low-rank");
-  if (c.experts > 64) fail("must be at most 64", "--experts");
-  if (c.classes > 100000) fail("must be at most 100000", "--classes");
+  if (c.embed_max > limits::kMaxEmbedMax) fail("must be at most " + std::to_string(limits::kMaxEmbedMax), "embed_max");
+  if (c.cross_layers > limits::kMaxCrossLayers) fail("must be at most " + std::to_string(limits::kMaxCrossLayers), "cross_layers");
+  if (c.low_rank > limits::kMaxLowRank) fail("must be at most " + std::to_string(limits::kMaxLowRank), "low_rank");
+  if (c.experts > limits::kMaxExperts) fail("must be at most " + std::to_string(limits::kMaxExperts), "experts");
+  if (c.classes > limits::kMaxClasses) fail("must be at most " + std::to_string(limits::kMaxClasses), "classes");
   if (c.num_numeric > 100000) fail("too many numeric inputs", "num_numeric");
   if (c.vocab_sizes.size() > 100000) fail("too many categorical fields", "fields");
   for (int h : c.mlp) {
-    if (h > 65536) fail("hidden sizes must be at most 65536", "--mlp");
+    if (h > limits::kMaxHidden) fail("hidden sizes must be at most " + std::to_string(limits::kMaxHidden), "mlp");
   }
   if (input_width(c) > 65536) fail("the model input is wider than 65536", "fields");
 }

@@ -79,8 +79,10 @@ class Model {
   // Forward pass; returns the logits (B x n_out), a view valid until the next call.
   // Mode::kTrain uses batch statistics (and updates running ones) and dropout.
   ConstMatrixView<T> forward(const Batch<T>& batch, Mode mode);
-  // Training: forward (training mode), mean loss, backward. Dense gradients are zeroed first
-  // and then hold ∂loss/∂θ; each embedding table's sparse gradient holds its touched rows.
+  // Forward (training mode), mean loss, backward, in one call: a convenience for tests and
+  // benchmarks (the trainer spells the three steps out, train/trainer.cc). Dense gradients are
+  // zeroed first and then hold ∂loss/∂θ; each embedding table's sparse gradient holds its
+  // touched rows.
   double train_step_gradients(const Batch<T>& batch);
   // Backward from a given logit gradient (B x n_out), after forward(batch, Mode::kTrain).
   void backward(const Batch<T>& batch, ConstMatrixView<T> dlogits);
@@ -92,7 +94,8 @@ class Model {
   std::vector<TensorRef<T>> tensors();
   // The total count of trainable numbers.
   size_t parameter_count();
-  // Intermediate activations of the last forward, for tests: x0 and x_L.
+  // Test seams: the intermediate activations of the last forward, x0 and x_L (golden tests
+  // compare them with the PyTorch fixtures; nothing in production reads them).
   ConstMatrixView<T> last_x0() const { return {x0_.data(), batch_, embeddings_.width()}; }
   ConstMatrixView<T> last_cross_out() const { return cross_out_; }
   // Time the training phases of forward (Mode::kTrain), train_step_gradients and backward into

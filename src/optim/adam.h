@@ -38,7 +38,7 @@
 // the moments, against an exact replay of rows with non-zero moments.
 // Both modes share the dense update; tests pin them to hand-computed and torch steps.
 //
-//   Adam<float> opt(model, AdamOptions{});
+//   Adam<float> opt(model.params(), model.embedding_tables(), AdamOptions{});
 //   model.train_step_gradients(batch);
 //   opt.step();
 #pragma once
@@ -47,7 +47,8 @@
 #include <vector>
 
 #include "core/tensor.h"
-#include "nn/model.h"
+#include "nn/embedding.h"
+#include "nn/param_store.h"
 
 namespace deepcross {
 
@@ -70,8 +71,6 @@ template <typename T>
 class Adam {
  public:
   Adam(ParamStore<T>& dense, std::vector<EmbeddingTable<T>>& tables, const AdamOptions& options);
-  Adam(Model<T>& model, const AdamOptions& options)
-      : Adam(model.params(), model.embedding_tables(), options) {}
 
   void step();
   // kLazy: apply every row's missed steps (see above) up to the last step. Call before reading

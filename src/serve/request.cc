@@ -8,6 +8,7 @@
 #include <utility>
 
 #include "core/check.h"
+#include "core/text.h"
 #include "data/interner.h"
 #include "data/text_fields.h"
 #include "deepcross/error.h"
@@ -18,50 +19,6 @@ namespace {
 constexpr std::string_view kSource = "request";  // the "file name" in TSV error messages
 constexpr size_t kMaxEchoedBytes = 200;          // of a key or parser detail in a message
 constexpr float kMissing = std::numeric_limits<float>::quiet_NaN();
-
-// The length of the valid UTF-8 sequence at s[i], or 0 if the bytes there are not one.
-size_t utf8_sequence(std::string_view s, size_t i) {
-  const unsigned char c = static_cast<unsigned char>(s[i]);
-  if (c < 0x80) return 1;
-  size_t extra;
-  uint32_t cp;
-  if ((c & 0xE0) == 0xC0) {
-    extra = 1, cp = c & 0x1F;
-  } else if ((c & 0xF0) == 0xE0) {
-    extra = 2, cp = c & 0x0F;
-  } else if ((c & 0xF8) == 0xF0) {
-    extra = 3, cp = c & 0x07;
-  } else {
-    return 0;
-  }
-  if (i + extra >= s.size()) return 0;
-  for (size_t k = 1; k <= extra; ++k) {
-    const unsigned char d = static_cast<unsigned char>(s[i + k]);
-    if ((d & 0xC0) != 0x80) return 0;
-    cp = (cp << 6) | (d & 0x3F);
-  }
-  static constexpr uint32_t kMin[] = {0, 0x80, 0x800, 0x10000};
-  if (cp < kMin[extra] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return 0;
-  return extra + 1;
-}
-
-// `s` with each byte that does not start a valid UTF-8 sequence replaced by U+FFFD.
-std::string utf8_safe(std::string_view s) {
-  std::string out;
-  out.reserve(s.size());
-  size_t i = 0;
-  while (i < s.size()) {
-    const size_t n = utf8_sequence(s, i);
-    if (n == 0) {
-      out += "\xEF\xBF\xBD";
-      ++i;
-    } else {
-      out.append(s.substr(i, n));
-      i += n;
-    }
-  }
-  return out;
-}
 
 // At most kMaxEchoedBytes of `s` (cut at a UTF-8 boundary, then "..."), for messages.
 std::string truncated(std::string_view s) {

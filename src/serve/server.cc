@@ -21,14 +21,13 @@
 #include <new>
 #include <utility>
 
-#include "cli/option_table.h"
 #include "core/blas.h"
 #include "core/check.h"
 #include "deepcross/error.h"
+#include "infer/scoring.h"
 #include "serve/connection_gate.h"
 #include "serve/inference_protocol.h"
 #include "serve/request.h"
-#include "train/trainer.h"
 
 namespace deepcross {
 
@@ -45,56 +44,6 @@ using Clock = std::chrono::steady_clock;
 
 constexpr std::string_view kJson = "application/json";
 constexpr std::string_view kPrometheus = "text/plain; version=0.0.4; charset=utf-8";
-
-// The inference clones, one per request computing at once.
-class ClonePool {
- public:
-  ClonePool(const Model<float>& source, int count, int batch_rows) {
-    for (int i = 0; i < count; ++i) {
-      std::unique_ptr<Model<float>> clone = Model<float>::inference_clone(source);
-      clone->reserve(batch_rows);
-      free_.push_back(clone.get());
-      owned_.push_back(std::move(clone));
-    }
-  }
-
-  // A clone held for the lifetime of the lease.
-  class Lease {
-   public:
-    Lease(ClonePool& pool, Model<float>* model) : pool_(pool), model_(model) {}
-    ~Lease() { pool_.release(model_); }
-    Lease(const Lease&) = delete;
-    Lease& operator=(const Lease&) = delete;
-    Model<float>& operator*() const { return *model_; }
-
-   private:
-    ClonePool& pool_;
-    Model<float>* model_;
-  };
-
-  // Waits for a free clone.
-  Lease acquire() {
-    std::unique_lock lock(mu_);
-    freed_.wait(lock, [&] { return !free_.empty(); });
-    Model<float>* m = free_.back();
-    free_.pop_back();
-    return Lease(*this, m);
-  }
-
- private:
-  void release(Model<float>* m) {
-    {
-      std::lock_guard lock(mu_);
-      free_.push_back(m);
-    }
-    freed_.notify_one();
-  }
-
-  std::mutex mu_;
-  std::condition_variable freed_;
-  std::vector<Model<float>*> free_;
-  std::vector<std::unique_ptr<Model<float>>> owned_;
-};
 
 // The request schema of a model: its fields in order (numeric, then categorical, as the
 // preprocessor stores them), the label name, and its training layout for TSV bodies.
@@ -343,12 +292,10 @@ std::string raw_answer(int status, std::string_view reason, const std::string& b
 
 // The info JSON as a server shows it: without the file-system paths of the training run (the
 // path-valued options: --data, --model, --history, ...).
-nlohmann::json public_info(TrainedModel& tm) {
+nlohmann::json public_info(TrainedModel& tm, const std::vector<std::string>& private_fields) {
   nlohmann::json info = model_info(tm);
   if (info.contains("config") && info["config"].is_object()) {
-    for (const OptionSpec& spec : option_table()) {
-      if (spec.type == OptionType::kPath) info["config"].erase(spec.name);
-    }
+    for (const std::string& name : private_fields) info["config"].erase(name);
   }
   return info;
 }
@@ -398,13 +345,13 @@ struct LoadedModel {
   LoadedModel(TrainedModel model, const ServeOptions& o)
       : tm(std::move(model)),
         decoder(schema_of(tm), limits_of(o)),
-        info(public_info(tm).dump()),
+        info(public_info(tm, o.private_config_fields).dump()),
         clones(*tm.model, o.threads, o.batch_rows) {}
 
   TrainedModel tm;
   RequestDecoder decoder;
   std::string info;
-  ClonePool clones;
+  InferencePool clones;  // one clone per request computing at once
 };
 
 struct ScoringServer::Impl {
@@ -540,8 +487,7 @@ HttpResponse ScoringServer::Impl::predict(const View& req, size_t& rows) {
 std::vector<float> ScoringServer::Impl::score(LoadedModel& m, const Table& table) {
   const EncodedData data = m.tm.preprocessor.encode(table, {}, 1);
   single_threaded_compute();
-  ClonePool::Lease clone = m.clones.acquire();
-  return predict_probabilities(*clone, data, options.batch_rows);
+  return m.clones.score(data);  // single-threaded here
 }
 
 // ---- the HTTP layer ----

@@ -113,6 +113,10 @@ struct ServeOptions {
   size_t max_waiting = 4096;         // connections waiting for a request at once (503 after)
   int keep_alive_requests = 100000;  // requests on one connection before it is closed
   std::string model_name = "model";  // --name: the model's name in the /v2 routes
+  // Configuration fields the info routes leave out (the tool passes its path-valued options:
+  // --data, --model, --history, ...: file-system paths of the training run).
+  std::vector<std::string> private_config_fields = {"data",    "valid", "test",  "model", "history",
+                                                    "curves", "report", "cache", "config"};
 };
 
 // A request as handle() sees it (the HTTP layer's request, or one built by hand).

@@ -8,8 +8,10 @@
 #include <span>
 #include <vector>
 
+#include "core/text.h"
 #include "deepcross/error.h"
 #include "io/whole_file.h"
+#include "picture/svg.h"
 
 namespace deepcross {
 namespace {
@@ -24,13 +26,6 @@ constexpr const char* kTrainColour = "#1f77b4";  // blue
 constexpr const char* kValColour = "#ff7f0e";    // orange
 constexpr const char* kBestColour = "#555555";
 constexpr const char* kFont = "DejaVu Sans, Helvetica, Arial, sans-serif";
-
-std::string fixed(double v, int decimals) {
-  if (v == 0) v = 0;  // no "-0.0"
-  char buf[400];      // enough for any finite double in fixed notation
-  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v, std::chars_format::fixed, decimals);
-  return std::string(buf, end);
-}
 
 // A pixel coordinate.
 std::string px(double v) { return fixed(v, 1); }
@@ -47,58 +42,6 @@ double nice_number(double x, bool round) {
     nice = f <= 1 ? 1 : f <= 2 ? 2 : f <= 5 ? 5 : 10;
   }
   return nice * base;
-}
-
-// Appends the UTF-8 encoding of code point `c`.
-void append_utf8(std::string& out, uint32_t c) {
-  if (c < 0x80) {
-    out += static_cast<char>(c);
-  } else if (c < 0x800) {
-    out += static_cast<char>(0xC0 | (c >> 6));
-    out += static_cast<char>(0x80 | (c & 0x3F));
-  } else if (c < 0x10000) {
-    out += static_cast<char>(0xE0 | (c >> 12));
-    out += static_cast<char>(0x80 | ((c >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (c & 0x3F));
-  } else {
-    out += static_cast<char>(0xF0 | (c >> 18));
-    out += static_cast<char>(0x80 | ((c >> 12) & 0x3F));
-    out += static_cast<char>(0x80 | ((c >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (c & 0x3F));
-  }
-}
-
-// Decodes one UTF-8 code point at s[i], advancing i; returns U+FFFD (consuming one byte) for a
-// malformed, overlong, surrogate or out-of-range sequence.
-uint32_t next_code_point(const std::string& s, size_t& i) {
-  const auto b0 = static_cast<unsigned char>(s[i]);
-  int len = b0 < 0x80 ? 1 : (b0 >> 5) == 0x6 ? 2 : (b0 >> 4) == 0xE ? 3 : (b0 >> 3) == 0x1E ? 4 : 0;
-  if (len == 0 || i + len > s.size()) {
-    ++i;
-    return len == 1 ? b0 : 0xFFFD;
-  }
-  uint32_t c = len == 1 ? b0 : len == 2 ? (b0 & 0x1F) : len == 3 ? (b0 & 0x0F) : (b0 & 0x07);
-  for (int k = 1; k < len; ++k) {
-    const auto b = static_cast<unsigned char>(s[i + k]);
-    if ((b >> 6) != 0x2) {
-      ++i;
-      return 0xFFFD;
-    }
-    c = (c << 6) | (b & 0x3F);
-  }
-  static constexpr uint32_t kMinimum[] = {0, 0, 0x80, 0x800, 0x10000};
-  if (c < kMinimum[len] || c > 0x10FFFF || (c >= 0xD800 && c <= 0xDFFF)) {
-    ++i;
-    return 0xFFFD;
-  }
-  i += len;
-  return c;
-}
-
-// XML 1.0 Char: #x9 | #xA | #xD | [#x20-#xD7FF] | [#xE000-#xFFFD] | [#x10000-#x10FFFF].
-bool xml_char(uint32_t c) {
-  return c == 0x9 || c == 0xA || c == 0xD || (c >= 0x20 && c <= 0xD7FF) ||
-         (c >= 0xE000 && c <= 0xFFFD) || (c >= 0x10000 && c <= 0x10FFFF);
 }
 
 struct Point {
@@ -357,35 +300,6 @@ NiceAxis nice_axis(double min, double max, int target_ticks) {
   axis.hi = std::ceil(max / step - 1e-9) * step;
   axis.decimals = std::max(0, static_cast<int>(-std::floor(std::log10(step) + 1e-9)));
   return axis;
-}
-
-std::string escape_xml_text(const std::string& text) {
-  std::string out;
-  out.reserve(text.size());
-  for (size_t i = 0; i < text.size();) {
-    uint32_t c = next_code_point(text, i);
-    if (!xml_char(c)) c = 0xFFFD;
-    switch (c) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      case '\'':
-        out += "&apos;";
-        break;
-      default:
-        append_utf8(out, c);
-    }
-  }
-  return out;
 }
 
 std::string render_curves_svg(const History& history, const std::string& title) {

@@ -18,6 +18,7 @@
 
 #include <string>
 
+#include "picture/svg.h"  // escape_xml_text, for the title
 #include "train/history.h"
 
 namespace deepcross {
@@ -36,7 +37,5 @@ struct NiceAxis {
 // An axis covering [min, max] (min <= max, both finite) with about `target_ticks` ticks.
 NiceAxis nice_axis(double min, double max, int target_ticks = 5);
 
-// Escapes `text` for XML character data and attribute values (see above).
-std::string escape_xml_text(const std::string& text);
 
 }  // namespace deepcross

@@ -7,6 +7,7 @@
 #include <span>
 #include <system_error>
 
+#include "core/text.h"
 #include "deepcross/error.h"
 #include "io/whole_file.h"
 
@@ -22,15 +23,6 @@ std::string shortest(double v) {
   if (std::isnan(v)) return "nan";
   char buf[64];
   auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
-  return std::string(buf, end);
-}
-
-// v with `decimals` digits after the point, locale-independent; "-" for NaN.
-std::string fixed(double v, int decimals) {
-  if (std::isnan(v)) return "-";
-  if (std::isinf(v)) return v > 0 ? "inf" : "-inf";
-  char buf[400];  // enough for any finite double in fixed notation
-  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v, std::chars_format::fixed, decimals);
   return std::string(buf, end);
 }
 

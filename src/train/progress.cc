@@ -9,19 +9,12 @@
 #include <limits>
 
 #include "core/check.h"
+#include "core/text.h"
 
 namespace deepcross {
 namespace {
 
 constexpr int kBarWidth = 20;
-
-std::string fixed(double v, int decimals) {
-  if (std::isnan(v)) return "-";
-  if (std::isinf(v)) return v > 0 ? "inf" : "-inf";
-  char buf[400];  // enough for any finite double in fixed notation
-  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v, std::chars_format::fixed, decimals);
-  return std::string(buf, end);
-}
 
 double steady_seconds() {
   using namespace std::chrono;

@@ -78,7 +78,7 @@ TrainSummary Trainer::fit(const EncodedData& train, const EncodedData& valid,
   model.reserve(std::max<int>(
       B, static_cast<int>(std::min<size_t>(static_cast<size_t>(options_.eval_batch_size), valid.rows))));
   model.set_profile(options_.profile);
-  Adam<float> opt(model, options_.adam);
+  Adam<float> opt(model.params(), model.embedding_tables(), options_.adam);
   Rng shuffle_rng = Rng(options_.seed).split(2);
   const int k = model.outputs();
   std::vector<uint32_t> order(n);
@@ -86,6 +86,7 @@ TrainSummary Trainer::fit(const EncodedData& train, const EncodedData& valid,
   std::vector<float> x_num(static_cast<size_t>(B) * train.num_numeric);
   std::vector<int32_t> x_cat(static_cast<size_t>(B) * train.num_categorical);
   std::vector<float> labels(B);
+  Buffer<float> dlogits_buffer(static_cast<size_t>(B) * k);  // ∂loss/∂logits of a batch
   std::vector<float> epoch_probs, epoch_labels;
   epoch_probs.reserve(n * k);
   epoch_labels.reserve(n);
@@ -114,10 +115,16 @@ TrainSummary Trainer::fit(const EncodedData& train, const EncodedData& valid,
       StepProfile* prof = options_.profile;
       if (prof) prof->lap(StepProfile::kGather, t0);
       const Batch<float> batch{len, x_num.data(), x_cat.data(), labels.data()};
+      // Forward (training mode), loss, backward: the gradients of this batch.
       double loss;
       {
         ScopedGemmPrecision precision(options_.precision);
-        loss = model.train_step_gradients(batch);
+        ConstMatrixView<float> logits = model.forward(batch, Mode::kTrain);
+        const MatrixView<float> dlogits{dlogits_buffer.data(), len, k};
+        const double t_loss = prof ? StepProfile::now() : 0;
+        loss = logit_loss<float>(logits, batch.labels, dlogits);
+        if (prof) prof->lap(StepProfile::kLoss, t_loss);
+        model.backward(batch, dlogits);
       }
       const double t_opt = prof ? StepProfile::now() : 0;
       opt.step();
@@ -187,77 +194,6 @@ TrainSummary Trainer::fit(const EncodedData& train, const EncodedData& valid,
           ? static_cast<double>(n) * summary.epochs_run / summary.train_seconds
           : 0;
   return summary;
-}
-
-std::vector<float> predict_probabilities(Model<float>& model, const EncodedData& data,
-                                         int batch_size) {
-  const int k = model.outputs();
-  // A chunk is never larger than the rows there are (a huge --eval-batch-size must not size
-  // the workspaces); the chunks, and so the result, are the same.
-  const int B = static_cast<int>(
-      std::max<size_t>(1, std::min<size_t>(static_cast<size_t>(std::max(1, batch_size)), data.rows)));
-  std::vector<float> out(data.rows * k);
-  const int d = data.num_numeric, c = data.num_categorical;
-  const size_t chunks = (data.rows + B - 1) / B;
-  auto score_chunk = [&](Model<float>& m, size_t chunk) {
-    const size_t s = chunk * B;
-    const int len = static_cast<int>(std::min<size_t>(B, data.rows - s));
-    const Batch<float> batch{len, d ? &data.x_num[s * d] : nullptr,
-                             c ? &data.x_cat[s * c] : nullptr, nullptr};
-    ConstMatrixView<float> logits = m.forward(batch, Mode::kEval);
-    logits_to_probabilities<float>(logits, MatrixView<float>{&out[s * k], len, k});
-  };
-  const int threads = static_cast<int>(std::min<size_t>(omp_get_max_threads(), chunks));
-  if (threads <= 1) {
-    // One chunk or one thread (a serving thread, say): no parallel region at all.
-    if (model.max_batch() < B) model.reserve(B);
-    for (size_t chunk = 0; chunk < chunks; ++chunk) score_chunk(model, chunk);
-    return out;
-  }
-  // Each thread scores whole chunks with its own inference clone (shared embedding tables, own
-  // scratch) and single-threaded kernels: no barrier between layers, each chunk's activations
-  // stay in the thread's cache. The chunks are fixed, so the output does not depend on the
-  // thread count or on which thread scored a chunk.
-#pragma omp parallel num_threads(threads)
-  {
-    std::unique_ptr<Model<float>> clone = Model<float>::inference_clone(model);
-    clone->reserve(B);
-#pragma omp for schedule(dynamic)
-    for (size_t chunk = 0; chunk < chunks; ++chunk) score_chunk(*clone, chunk);
-  }
-  return out;
-}
-
-Evaluation score(const std::vector<float>& probs, const std::vector<float>& labels, int k) {
-  Evaluation e;
-  e.rows = labels.size();
-  const double nan = std::numeric_limits<double>::quiet_NaN();
-  if (labels.empty()) {
-    e.loss = e.auc = e.accuracy = nan;
-    return e;
-  }
-  auto auc_or_nan = [&](auto fn) {
-    try {
-      return fn();
-    } catch (const DataError&) {
-      return nan;  // one class only: AUC undefined
-    }
-  };
-  if (k == 1) {
-    e.loss = log_loss(probs, labels);
-    e.auc = auc_or_nan([&] { return roc_auc(probs, labels); });
-    e.accuracy = nan;
-  } else {
-    e.loss = log_loss_multiclass(probs, labels, k);
-    e.auc = auc_or_nan([&] { return macro_auc_ovr(probs, labels, k); });
-    e.accuracy = accuracy(probs, labels, k);
-  }
-  return e;
-}
-
-Evaluation evaluate(Model<float>& model, const EncodedData& data, int batch_size) {
-  if (!data.has_labels) throw DataError("evaluation needs labels");
-  return score(predict_probabilities(model, data, batch_size), data.labels, model.outputs());
 }
 
 }  // namespace deepcross

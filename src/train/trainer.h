@@ -19,6 +19,7 @@
 
 #include "core/blas.h"
 #include "data/preprocess.h"
+#include "infer/scoring.h"
 #include "nn/model.h"
 #include "nn/step_profile.h"
 #include "optim/adam.h"
@@ -45,13 +46,6 @@ struct TrainerOptions {
   int max_threads = 1;
 };
 
-struct Evaluation {
-  size_t rows = 0;
-  double loss = 0;      // mean log loss (binary or multi-class)
-  double auc = 0;       // binary AUC, or the macro one-vs-rest AUC; NaN when undefined
-  double accuracy = 0;  // multi-class only (NaN for binary)
-};
-
 struct TrainSummary {
   int best_epoch = 0;
   int epochs_run = 0;
@@ -76,16 +70,5 @@ class Trainer {
   Model<float>* model_;
   TrainerOptions options_;
 };
-
-// Eval-mode probabilities, rows x n_out (σ for one output, softmax otherwise), row-major.
-// Rows are scored in fixed chunks of `batch_size`, each by one of omp_get_max_threads()
-// threads with its own inference clone of `model`; the result does not depend on the thread
-// count.
-std::vector<float> predict_probabilities(Model<float>& model, const EncodedData& data,
-                                         int batch_size);
-// Metrics of `probs` (rows x k) against labels: log loss, AUC (NaN if one class only),
-// accuracy for k > 1.
-Evaluation score(const std::vector<float>& probs, const std::vector<float>& labels, int k);
-Evaluation evaluate(Model<float>& model, const EncodedData& data, int batch_size);
 
 }  // namespace deepcross

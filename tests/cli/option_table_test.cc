@@ -12,7 +12,7 @@
 #include "cli/option_value.h"
 #include "cli/options.h"
 #include "cli/options_test_util.h"
-#include "cli/suggest.h"
+#include "deepcross/suggest.h"
 
 namespace deepcross {
 namespace {

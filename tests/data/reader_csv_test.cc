@@ -124,7 +124,7 @@ TEST(ReaderCsvTest, CsvErrorTable) {
       {"c,n,skip,y,extra\n",
        "column 'extra' has no role (name it in --label, --numeric, "
        "--categorical or --ignore) (d.csv:1:column 5 (extra))"},
-      {"c,n,y\n", "column 'skip' (--ignore) is not in the header (d.csv:1)"},
+      {"c,n,y\n", "column 'skip' (ignore) is not in the header (d.csv:1)"},
       {"c,n,skip,skip,y\n",
        "duplicate column name 'skip' (also column 3) (d.csv:1:column 4 (skip))"},
       {"c,n,,skip,y\n", "empty column name in the header (d.csv:1:column 3)"},
@@ -139,7 +139,7 @@ TEST(ReaderCsvTest, CsvErrorTable) {
   }
   // The label column is required unless the policy says otherwise.
   EXPECT_EQ(data_error([&] { parse_table("c,n,skip\na,1,\n", "d.csv", csv_options()); }),
-            "column 'y' (--label) is not in the header (d.csv:1)");
+            "column 'y' (label) is not in the header (d.csv:1)");
 }
 
 TEST(ReaderCsvTest, CsvLabelPolicies) {
@@ -218,7 +218,7 @@ TEST(ReaderCsvTest, CsvFilesMayOrderColumnsDifferently) {
   EXPECT_EQ(data_error([&] {
               read_table({a, c}, o);
             }),
-            "column 'm' (--numeric) is not in the header (" + c + ":1)");
+            "column 'm' (numeric) is not in the header (" + c + ":1)");
 }
 
 TEST(ReaderCsvTest, BadOptionsAreUsageErrors) {
@@ -226,24 +226,24 @@ TEST(ReaderCsvTest, BadOptionsAreUsageErrors) {
   ReadOptions o;
   o.threads = 0;
   EXPECT_EQ(usage_error([&] { parse_table(row, "f", o); }),
-            "--threads must be at least 1, got 0 (--threads)");
+            "threads must be at least 1, got 0 (threads)");
   o = ReadOptions();
   o.classes = 0;
   EXPECT_EQ(usage_error([&] { parse_table(row, "f", o); }),
-            "--classes must be at least 1, got 0 (--classes)");
-  EXPECT_EQ(usage_error([&] { read_table({}, ReadOptions()); }), "no data files given (--data)");
+            "classes must be at least 1, got 0 (classes)");
+  EXPECT_EQ(usage_error([&] { read_table({}, ReadOptions()); }), "no data files given (paths)");
   ReadOptions c = csv_options();
   c.label = "";
   EXPECT_EQ(usage_error([&] { parse_table("c\na\n", "f", c); }),
-            "--label is required with --format csv (--label)");
+            "a label column is required with format csv (label)");
   c = csv_options();
   c.categorical.push_back("n");
   EXPECT_EQ(usage_error([&] { parse_table("c\na\n", "f", c); }),
-            "column 'n' is given two roles (--numeric and --categorical) (--categorical)");
+            "column 'n' is given two roles (numeric and categorical) (categorical)");
   c = csv_options();
   c.ignore.push_back("y");
   EXPECT_EQ(usage_error([&] { parse_table("c\na\n", "f", c); }),
-            "column 'y' is given two roles (--label and --ignore) (--ignore)");
+            "column 'y' is given two roles (label and ignore) (ignore)");
   c = csv_options();
   c.numeric.push_back("n");  // the same role twice is harmless
   EXPECT_EQ(parse_table("c,n,skip,y\na,1,,1\n", "f", c).rows, 1u);

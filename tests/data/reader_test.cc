@@ -499,11 +499,11 @@ TEST(ReaderTest, ParsesFormatAndBadLinesNames) {
   EXPECT_EQ(parse_format("csv"), Format::kCsv);
   EXPECT_EQ(parse_format("tsv"), Format::kTsv);
   EXPECT_EQ(usage_error([] { parse_format("parquet"); }),
-            "unknown format 'parquet' (expected criteo, csv or tsv) (--format)");
+            "unknown format 'parquet' (expected criteo, csv or tsv) (format)");
   EXPECT_EQ(parse_bad_lines("error"), BadLines::kError);
   EXPECT_EQ(parse_bad_lines("skip"), BadLines::kSkip);
   EXPECT_EQ(usage_error([] { parse_bad_lines("ignore"); }),
-            "unknown value 'ignore' (expected error or skip) (--bad-lines)");
+            "unknown value 'ignore' (expected error or skip) (bad_lines)");
 }
 
 // ---------------------------------------------------------------------------------------

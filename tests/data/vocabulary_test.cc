@@ -206,7 +206,7 @@ TEST(Vocabulary, MinCountBelowOneIsAUsageError) {
       Vocabulary::fit(col, all_rows(1), bad);
       FAIL() << "no UsageError for " << bad;
     } catch (const UsageError& e) {
-      EXPECT_EQ(e.where(), "--min-count");
+      EXPECT_EQ(e.where(), "min_count");
       EXPECT_EQ(e.exit_code(), 2);
       EXPECT_NE(std::string(e.what()).find(std::to_string(bad)), std::string::npos);
     }

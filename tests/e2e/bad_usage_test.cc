@@ -142,7 +142,7 @@ TEST(Usage, AMisspeltLabelIsNamedAsTyped) {
   const CliRun r = run_deepcross({"train", "--data", "x.csv", "--format", "csv", "--label", "clk",
                                   "--categorical", "a", "--ignore", "id"},
                                  in_dir(dir.path()));
-  EXPECT_TRUE(failed_with(r, 1, "column 'clk' (--label) is not in the header"));
+  EXPECT_TRUE(failed_with(r, 1, "column 'clk' (label) is not in the header"));
 }
 
 // Values in a --config file may be quoted; the quotes are not part of the value.
@@ -153,7 +153,7 @@ TEST(Usage, QuotedConfigValuesLoseTheirQuotes) {
   const CliRun r = run_deepcross({"train", "--data", "x.csv", "--format", "csv", "--categorical",
                                   "a", "--config", "q.cfg"},
                                  in_dir(dir.path()));
-  EXPECT_TRUE(failed_with(r, 1, "column 'clk' (--label)"));  // not '"clk"'
+  EXPECT_TRUE(failed_with(r, 1, "column 'clk' (label)"));  // not '"clk"'
 }
 
 TEST(Usage, NoArgumentsPrintsTheSubcommandsToStderrAndExits2) {

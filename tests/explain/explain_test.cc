@@ -739,7 +739,7 @@ void expect_planted_pairs_on_top(CrossType cross) {
   Model<float> m(p.config, 42);
   const int batch = 256, n = static_cast<int>(p.y.size());
   m.reserve(batch);
-  Adam<float> opt(m, AdamOptions{});
+  Adam<float> opt(m.params(), m.embedding_tables(), AdamOptions{});
   for (int epoch = 0; epoch < 24; ++epoch) {
     for (int s = 0; s + batch <= n; s += batch) {
       m.train_step_gradients({batch, &p.x_num[static_cast<size_t>(s) * 2],

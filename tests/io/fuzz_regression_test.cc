@@ -113,7 +113,7 @@ TEST(ModelFuzzRegression, ConfigurationTooLargeForTheFileIsRefusedBeforeAllocati
     nlohmann::json value;
   };
   const Case cases[] = {{"mlp", {65536, 65536}},
-                        {"classes", 100000},
+                        {"classes", 65536},  // the largest a model may have (deepcross/limits.h)
                         {"cross", "matrix"},
                         {"cross_layers", 64},
                         {"embed_max", 1024}};

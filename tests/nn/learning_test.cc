@@ -56,7 +56,7 @@ double train_and_score(int cross_layers, const Planted& train, const Planted& te
   const int batch = 256;
   Model<float> model(c, 42);
   model.reserve(batch);
-  Adam<float> opt(model, AdamOptions{});
+  Adam<float> opt(model.params(), model.embedding_tables(), AdamOptions{});
   const int n = static_cast<int>(train.y.size());
   const int nc = Planted::kFields;
   for (int e = 0; e < epochs; ++e) {

@@ -49,7 +49,7 @@ void expect_no_allocation(GemmPrecision precision) {
       model.reserve(B);
       AdamOptions o;
       o.mode = mode;
-      Adam<float> opt(model, o);
+      Adam<float> opt(model.params(), model.embedding_tables(), o);
       Rng rng(2);
       std::vector<float> xn(B * 3), y(B);
       std::vector<int32_t> xc;

@@ -1,5 +1,6 @@
 // Adam: three steps against torch.optim.Adam (fixtures), one step by hand, and the exact
 // (dense) and lazy (touched rows only) embedding modes against each other.
+#include "nn/model.h"
 #include "optim/adam.h"
 
 #include <gtest/gtest.h>
@@ -89,7 +90,7 @@ std::vector<float> run_steps(OptimizerMode mode, const std::vector<std::vector<i
   model.reserve(4);
   AdamOptions o;
   o.mode = mode;
-  Adam<float> opt(model, o);
+  Adam<float> opt(model.params(), model.embedding_tables(), o);
   std::vector<float> x = {0.1f, 0.5f, 0.9f, 0.3f}, y = {1, 0, 1, 0};
   for (const auto& batch_ids : ids) {
     Batch<float> b{4, x.data(), batch_ids.data(), y.data()};
@@ -166,7 +167,7 @@ TEST(Adam, ExactModeIsTheDenseUpdateOfEveryValueBitForBit) {
   Model<float> model(c, 5);
   const int B = 16;
   model.reserve(B);
-  Adam<float> opt(model, AdamOptions{});
+  Adam<float> opt(model.params(), model.embedding_tables(), AdamOptions{});
   // The reference state: every value of every table and of the dense store, with m and v.
   std::vector<std::vector<float>> w, m, v;
   for (auto& t : model.embedding_tables()) {

@@ -1,7 +1,8 @@
 #include "cli/option_table.h"
 
-#include "cli/suggest.h"
+#include "deepcross/suggest.h"
 #include "deepcross/error.h"
+#include "deepcross/limits.h"
 
 namespace deepcross {
 namespace {
@@ -184,7 +185,7 @@ std::vector<OptionSpec> build_table() {
        .type = T::kInt,
        .metavar = "N",
        .default_value = "2",
-       .bounds = between(0, 64),
+       .bounds = between(0, limits::kMaxCrossLayers),
        .help = "number of cross layers (0: no cross network, the deep part alone)",
        .accepted_by = kTrain,
        .in_model = true,
@@ -193,7 +194,7 @@ std::vector<OptionSpec> build_table() {
        .type = T::kInt,
        .metavar = "R",
        .default_value = "32",
-       .bounds = between(1, 4096),
+       .bounds = between(1, limits::kMaxLowRank),
        .help = "rank of the mix and lowrank crosses",
        .accepted_by = kTrain,
        .in_model = true,
@@ -202,7 +203,7 @@ std::vector<OptionSpec> build_table() {
        .type = T::kInt,
        .metavar = "K",
        .default_value = "4",
-       .bounds = between(1, 64),
+       .bounds = between(1, limits::kMaxExperts),
        .help = "mix: number of low-rank experts",
        .accepted_by = kTrain,
        .in_model = true,
@@ -211,7 +212,7 @@ std::vector<OptionSpec> build_table() {
        .type = T::kInt,
        .metavar = "N",
        .default_value = "8",
-       .bounds = between(2, 1024),
+       .bounds = between(limits::kMinEmbedMax, limits::kMaxEmbedMax),
        .help = "widest embedding: a field with c ids gets width min(max(floor(sqrt(c)), 2), N)",
        .accepted_by = kTrain,
        .in_model = true,
@@ -220,7 +221,7 @@ std::vector<OptionSpec> build_table() {
        .type = T::kIntList,
        .metavar = "128,64,32",
        .default_value = "128,64,32",
-       .bounds = between(1, 65536),
+       .bounds = between(1, limits::kMaxHidden),
        .help = "hidden sizes of the deep part (Linear, BatchNorm, ReLU, Dropout per layer)",
        .accepted_by = kTrain,
        .in_model = true,
@@ -238,7 +239,7 @@ std::vector<OptionSpec> build_table() {
        .type = T::kInt,
        .metavar = "N",
        .default_value = "1",
-       .bounds = between(1, 65536),
+       .bounds = between(1, limits::kMaxClasses),
        .help = "1: binary labels 0/1 (sigmoid); N > 1: labels 0..N-1 (softmax)",
        .accepted_by = kTrain,
        .in_model = true,

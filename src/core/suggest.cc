@@ -1,4 +1,4 @@
-#include "cli/suggest.h"
+#include "deepcross/suggest.h"
 
 #include <algorithm>
 #include <numeric>

@@ -5,7 +5,7 @@
 #include <limits>
 #include <system_error>
 
-#include "cli/suggest.h"
+#include "deepcross/suggest.h"
 
 namespace deepcross {
 namespace {

@@ -6,10 +6,8 @@
 #include <thread>
 
 #include "commands.h"
-#include "core/blas.h"
-#include "core/cpu_budget.h"
 #include "deepcross/error.h"
-#include "io/whole_file.h"
+#include "deepcross/runtime.h"
 
 namespace deepcross {
 namespace {
@@ -54,10 +52,5 @@ void write_stdout(std::string_view text) {
 }
 
 void write_json_line(const std::string& json) { write_stdout(json + "\n"); }
-
-void write_text_file(const std::string& path, const std::string& text) {
-  const std::span<const uint8_t> piece(reinterpret_cast<const uint8_t*>(text.data()), text.size());
-  write_whole_file_atomically(path, std::span<const std::span<const uint8_t>>(&piece, 1));
-}
 
 }  // namespace deepcross

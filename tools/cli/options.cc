@@ -6,7 +6,7 @@
 #include <cstdlib>
 
 #include "cli/config_file.h"
-#include "cli/suggest.h"
+#include "deepcross/suggest.h"
 #include "deepcross/error.h"
 
 namespace deepcross {
