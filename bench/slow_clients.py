@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Attacks `deepcross serve` the way hostile or broken clients do, on loopback only, and
-measures what well-behaved clients see meanwhile (bench/RELIABILITY.md).
+measures what well-behaved clients see meanwhile (bench/README.md, "Reliability").
 
   python3 bench/slow_clients.py --binary build/deepcross [--model m.dcn] [--slow 300]
                                 [--seconds 20] [--threads 2]
